@@ -1,0 +1,1 @@
+//! Reading AppArmor and seccomp audit records and explaining them.

@@ -1,0 +1,1 @@
+//! The seccomp compiler: `.src` policy text to `.bin2`/`.bin` programs.
