@@ -51,7 +51,9 @@ pub fn build(env: &Env, secure: bool, inv: &Invocation, cookie: Option<&str>) ->
     }
     let keep = |k: &OsString| {
         let k = k.as_encoded_bytes();
-        !(secure && UNSAFE_IN_SECURE_MODE.iter().any(|u| u.as_bytes() == k)) && !set.iter().any(|(s, _)| s.as_bytes() == k)
+        let unsafe_here = secure && UNSAFE_IN_SECURE_MODE.iter().any(|u| u.as_bytes() == k);
+        let overridden = set.iter().any(|(s, _)| s.as_bytes() == k);
+        !unsafe_here && !overridden
     };
     let mut out: Vec<CString> = env
         .iter()

@@ -30,10 +30,6 @@ impl Debug {
         self.captured.as_ref().map(|c| c.borrow().clone()).unwrap_or_default()
     }
 
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
     /// Prints one debug line.
     pub fn say(&self, msg: impl Display) {
         if !self.enabled {

@@ -23,6 +23,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// `cannot <what>`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn new(what: impl Into<String>) -> Self {
         Error { what: what.into(), cause: None }
     }

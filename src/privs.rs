@@ -1,7 +1,7 @@
 //! Privileges, in three stages that can only happen in order:
 //!
 //! 1. [`acquire`]: the launcher is setuid root; it keeps only the
-//!    capabilities the setup needs ([`SETUP_CAPS`]), none inheritable, none
+//!    capabilities the setup needs ([`REQUIRED_CAPS`]), none inheritable, none
 //!    ambient.
 //! 2. [`demote`]: after the setup, real, effective and saved ids all become
 //!    the caller's; only `CAP_SYS_ADMIN` stays permitted, for loading the
@@ -18,17 +18,20 @@ const fn bit(c: Capability) -> u64 {
     1u64 << (c as u8)
 }
 
-/// What building the sandbox needs, and nothing else.
-pub const SETUP_CAPS: u64 = bit(Capability::CAP_SYS_ADMIN) // mount, unshare, setns, seccomp
+/// What building the sandbox needs; the launch fails without any of these.
+pub const REQUIRED_CAPS: u64 = bit(Capability::CAP_SYS_ADMIN) // mount, unshare, setns, seccomp
     | bit(Capability::CAP_DAC_OVERRIDE) // root-owned state under /run and /var/lib
     | bit(Capability::CAP_DAC_READ_SEARCH) // /proc/1/ns, the caller's cwd
     | bit(Capability::CAP_CHOWN) // root-owned files we create
     | bit(Capability::CAP_FOWNER) // modes of directories we create
     | bit(Capability::CAP_SYS_CHROOT) // pivot_root
     | bit(Capability::CAP_SYS_PTRACE) // inspecting /proc/1
-    | bit(Capability::CAP_SYS_RESOURCE) // RLIMIT_MEMLOCK for BPF maps
     | bit(Capability::CAP_SETUID) // giving up root
     | bit(Capability::CAP_SETGID);
+
+/// Used when available: raising RLIMIT_MEMLOCK for BPF maps on kernels
+/// before 5.11. Some containers withhold it from the bounding set.
+pub const OPTIONAL_CAPS: u64 = bit(Capability::CAP_SYS_RESOURCE);
 
 /// Kept after demotion, only to load the seccomp filter.
 pub const SECCOMP_CAPS: u64 = bit(Capability::CAP_SYS_ADMIN);
@@ -41,21 +44,31 @@ pub struct Privileged {
 
 /// Proof that [`demote`] ran: the ids are the caller's.
 #[derive(Debug)]
-pub struct Demoted {
-    pub ids: Ids,
-}
+pub struct Demoted(());
 
 /// Proof that every capability is gone.
 #[derive(Debug)]
 pub struct Dropped(());
 
-/// Narrows the capability sets to [`SETUP_CAPS`].
+/// Narrows the capability sets to [`REQUIRED_CAPS`] (and what is available
+/// of [`OPTIONAL_CAPS`]).
 pub fn acquire<S: Sys>(sys: &S, ids: Ids) -> Result<Privileged> {
     if !ids.euid.is_root() {
         return Err(Error::because("run", "snap-confine must be setuid root or run by root"));
     }
+    let have = sys.get_caps()?.permitted;
+    let missing = REQUIRED_CAPS & !have;
+    if missing != 0 {
+        let names: Vec<String> = caps::all()
+            .into_iter()
+            .filter(|c| missing & c.bitmask() != 0)
+            .map(|c| c.to_string().to_lowercase())
+            .collect();
+        return Err(Error::because("run", format!("the launcher lacks the capabilities {}", names.join(", "))));
+    }
+    let keep = REQUIRED_CAPS | (OPTIONAL_CAPS & have);
     sys.clear_ambient_caps()?;
-    sys.set_caps(CapState { effective: SETUP_CAPS, permitted: SETUP_CAPS, inheritable: 0 })?;
+    sys.set_caps(CapState { effective: keep, permitted: keep, inheritable: 0 })?;
     Ok(Privileged { ids })
 }
 
@@ -79,7 +92,7 @@ pub fn demote<S: Sys>(sys: &S, p: Privileged) -> Result<Demoted> {
     if now != want {
         return Err(Error::because("drop privileges", format!("ids are {now:?}, expected {want:?}")));
     }
-    Ok(Demoted { ids: want })
+    Ok(Demoted(()))
 }
 
 /// Makes `CAP_SYS_ADMIN` effective for the seccomp load.

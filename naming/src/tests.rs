@@ -180,7 +180,7 @@ fn random_tag(rng: &mut Rng) -> String {
         "snap", ".", "-", "_", "+", "hook", "a", "b", "z", "0", "9", "A", "Z", "ab", "x1", "--", "..", "/", "\n", "é",
     ];
     let mut s = String::new();
-    if rng.next() % 4 != 0 {
+    if !rng.next().is_multiple_of(4) {
         s.push_str("snap.");
     }
     for _ in 0..(rng.next() % 12) {

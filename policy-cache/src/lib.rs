@@ -65,7 +65,7 @@ impl Program {
         if bytes.len() > MAX_PROGRAM_LEN {
             return Err(FormatError::TooBig(which));
         }
-        if bytes.len() % INSTRUCTION_LEN != 0 {
+        if !bytes.len().is_multiple_of(INSTRUCTION_LEN) {
             return Err(FormatError::NotMultiple(which));
         }
         if bytes.is_empty() {
@@ -200,7 +200,7 @@ pub fn parse_bin2(file: &[u8]) -> Result<Policy, FormatError> {
         if len > MAX_PROGRAM_LEN {
             return Err(FormatError::TooBig(which));
         }
-        if len % INSTRUCTION_LEN != 0 {
+        if !len.is_multiple_of(INSTRUCTION_LEN) {
             return Err(FormatError::NotMultiple(which));
         }
     }

@@ -26,6 +26,8 @@ pub struct FakeSys {
     pub exe: String,
     /// What `attr/current` reads.
     pub lsm_current: String,
+    /// What `get_caps` reports at start.
+    pub initial_caps: CapState,
     /// Owner to trust instead of the test's own uid and gid.
     pub trusted: Option<(u32, u32)>,
     linux: super::linux::LinuxSys,
@@ -68,6 +70,7 @@ impl FakeSys {
             exe: crate::config::LAUNCHER_PATH.to_string(),
             lsm_current: "unconfined".into(),
             trusted: None,
+            initial_caps: CapState { effective: !0 >> 23, permitted: !0 >> 23, inheritable: 0 },
             linux: super::linux::LinuxSys,
         }
     }
@@ -193,6 +196,9 @@ impl Sys for FakeSys {
     }
     fn write_lsm_attr(&self, _proc: &Proc, name: &str, value: &str) -> Result<()> {
         self.rec(format!("write_lsm_attr({name}, {value})"))
+    }
+    fn get_caps(&self) -> Result<CapState> {
+        Ok(self.initial_caps)
     }
     fn set_caps(&self, c: CapState) -> Result<()> {
         self.rec(format!(

@@ -205,6 +205,17 @@ impl Sys for LinuxSys {
         Ok(())
     }
 
+    fn get_caps(&self) -> Result<CapState> {
+        let mask = |set| -> Result<u64> {
+            Ok(caps::read(None, set).map_err(|e| caps_err("read capabilities", e))?.iter().map(|c| c.bitmask()).sum())
+        };
+        Ok(CapState {
+            effective: mask(caps::CapSet::Effective)?,
+            permitted: mask(caps::CapSet::Permitted)?,
+            inheritable: mask(caps::CapSet::Inheritable)?,
+        })
+    }
+
     fn set_caps(&self, c: CapState) -> Result<()> {
         // Effective first (it must stay within the permitted set), then
         // permitted, then inheritable.

@@ -52,9 +52,6 @@ pub struct FileStat {
 }
 
 impl FileStat {
-    pub fn is_dir(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFDIR
-    }
     pub fn is_file(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFREG
     }
@@ -118,6 +115,7 @@ pub trait Sys {
     fn write_lsm_attr(&self, proc: &Proc, name: &str, value: &str) -> Result<()>;
 
     // Privileges.
+    fn get_caps(&self) -> Result<CapState>;
     fn set_caps(&self, caps: CapState) -> Result<()>;
     fn clear_ambient_caps(&self) -> Result<()>;
     fn set_keep_caps(&self, keep: bool) -> Result<()>;

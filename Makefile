@@ -1,0 +1,54 @@
+# Build and install confine. Run as root:
+#   make install      build, install the setuid launcher and load its AppArmor profile
+#   make check        the whole test suite (unit, host integration, VM suites)
+#   make demo         install, then launch the bundled example confined
+LIBEXECDIR ?= /usr/lib/confine
+APPARMOR_DIR ?= /etc/apparmor.d
+PROFILE := $(APPARMOR_DIR)/usr.lib.confine.snap-confine
+CARGO ?= cargo
+export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
+
+# Debian packages: the VM (qemu, Debian's kernel with AppArmor, busybox),
+# AppArmor's tools, libseccomp for the compiler, Debian's snapd and bwrap to
+# compare against, and what the tests use.
+DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparmor-utils \
+	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace
+
+.PHONY: deps build install uninstall check demo clippy
+
+deps:
+	apt-get update
+	INITRD=No DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+
+build:
+	$(CARGO) build --release --workspace --locked
+
+install: build
+	install -d -m 0755 $(LIBEXECDIR)
+	install -m 4755 -o root -g root target/release/snap-confine $(LIBEXECDIR)/snap-confine
+	install -m 0755 -o root -g root target/release/confine-probe $(LIBEXECDIR)/confine-probe
+	install -m 0755 -o root -g root target/release/confine-seccomp $(LIBEXECDIR)/confine-seccomp
+	install -m 0755 -o root -g root target/release/confine $(LIBEXECDIR)/confine
+	test -d /var/lib/snapd/void || install -d -m 0111 -o root -g root /var/lib/snapd/void
+	install -d -m 0755 $(APPARMOR_DIR)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' apparmor/snap-confine.apparmor > $(PROFILE).tmp
+	mv $(PROFILE).tmp $(PROFILE)
+	@if [ "$$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then \
+		apparmor_parser --replace --write-cache $(PROFILE) && echo "loaded $(PROFILE)"; \
+	else \
+		echo "AppArmor is not enabled in this kernel: $(PROFILE) installed, not loaded"; \
+	fi
+
+uninstall:
+	rm -f $(LIBEXECDIR)/snap-confine $(LIBEXECDIR)/confine-probe $(LIBEXECDIR)/confine-seccomp $(LIBEXECDIR)/confine
+	-rmdir $(LIBEXECDIR)
+	rm -f $(PROFILE)
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+check:
+	./integration/run-all
+
+demo: install
+	./integration/demo
