@@ -121,7 +121,7 @@ fn label() -> String {
             Err(_) => continue,
         }
     }
-    "unavailable".into()
+    "none (no AppArmor in this kernel)".into()
 }
 
 fn open_fds() -> Vec<String> {
