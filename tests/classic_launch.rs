@@ -320,3 +320,91 @@ fn root_can_launch_too() {
     assert_eq!(r.get("uid"), "0,0,0");
     assert_eq!(r.get("seccomp"), "2");
 }
+
+/// Builds a small C program in the scene directory (gcc is needed for the
+/// tests, as for the crates that build C).
+fn build_c(s: &Scene, name: &str, code: &str) -> String {
+    let dir = s.dir.path();
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, code).unwrap();
+    let st = std::process::Command::new("gcc").arg("-o").arg(&bin).arg(&src).status().unwrap();
+    assert!(st.success(), "cannot build {name}");
+    bin.to_str().unwrap().to_string()
+}
+
+#[test]
+fn empty_argv_and_a_spoofed_argv0_change_nothing() {
+    let s = scene();
+    let exec = build_c(
+        &s,
+        "execargs",
+        r#"#include <unistd.h>
+#include <string.h>
+extern char **environ;
+int main(int argc, char **argv) {
+    /* execargs LAUNCHER [ARGS...]: argv[0] of the launcher is ARGS[0], possibly none */
+    execve(argv[1], argc > 2 ? argv + 2 : (char *[]){NULL}, environ);
+    return 127;
+}
+"#,
+    );
+    let r = s.run(&format!(
+        "{exec} $L; echo status=$?; {exec} $L snap-discard-ns --classic snap.demo.app $P try unshare0; echo status=$?"
+    ));
+    assert!(r.stderr.contains("cannot parse arguments: application or hook security tag was not provided"), "{r:#?}");
+    assert_eq!(r.stdout, "status=1\nunshare0=EPERM\nstatus=0\n", "{r:#?}");
+}
+
+#[test]
+fn hostile_environments_are_handled() {
+    let s = scene();
+    let exec = build_c(
+        &s,
+        "execenv",
+        r#"#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/* execenv PROGRAM ARGS...: runs PROGRAM with 100000 variables, entries
+   without '=', duplicate keys and a 100 KiB value. */
+int main(int argc, char **argv) {
+    (void)argc;
+    int n = 100000, i = 0;
+    char **env = calloc(n + 16, sizeof *env);
+    env[i++] = "SNAP_INSTANCE_NAME=demo";
+    env[i++] = "SNAP_INSTANCE_NAME=other";
+    env[i++] = "NO_EQUALS_SIGN";
+    env[i++] = "=empty-key";
+    env[i++] = "DUP=first";
+    env[i++] = "DUP=second";
+    char *big = malloc(100 * 1024 + 8);
+    strcpy(big, "BIG=");
+    memset(big + 4, 'x', 100 * 1024);
+    big[4 + 100 * 1024] = 0;
+    env[i++] = big;
+    for (int k = 0; i < n; k++) {
+        char *e = malloc(16);
+        snprintf(e, 16, "V%d=1", k);
+        env[i++] = e;
+    }
+    env[i] = NULL;
+    execve(argv[1], argv + 1, env);
+    perror("execve");
+    return 127;
+}
+"#,
+    );
+    let r = s.run(&format!("{exec} $L --classic snap.demo.app $P env | grep -c '^V[0-9]*=1$'; \
+         {exec} $L --classic snap.demo.app $P env | grep -E '^(DUP|SNAP_INSTANCE_NAME|NO_EQUALS)' ; \
+         {exec} $L --classic snap.demo.app $P env | grep -c '^BIG=x'"));
+    r.ok();
+    // All variables arrive; the first SNAP_INSTANCE_NAME is the one that
+    // was validated, duplicates keep their order, entries without '=' are
+    // dropped.
+    assert_eq!(
+        r.stdout,
+        "99993\nSNAP_INSTANCE_NAME=demo\nSNAP_INSTANCE_NAME=other\nDUP=first\nDUP=second\n1\n",
+        "{r:#?}"
+    );
+}
