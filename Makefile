@@ -29,6 +29,9 @@ install: build
 	install -m 0755 -o root -g root target/release/confine-probe $(LIBEXECDIR)/confine-probe
 	install -m 0755 -o root -g root target/release/confine-seccomp $(LIBEXECDIR)/confine-seccomp
 	install -m 0755 -o root -g root target/release/confine $(LIBEXECDIR)/confine
+	install -m 0755 -o root -g root target/release/snap-discard-ns $(LIBEXECDIR)/snap-discard-ns
+	install -D -m 0644 packaging/tmpfiles.d/confine.conf /usr/lib/tmpfiles.d/confine.conf
+	test -d /tmp/snap-private-tmp || install -d -m 0700 -o root -g root /tmp/snap-private-tmp
 	test -d /var/lib/snapd/void || install -d -m 0111 -o root -g root /var/lib/snapd/void
 	install -d -m 0755 $(APPARMOR_DIR)
 	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' apparmor/snap-confine.apparmor > $(PROFILE).tmp
@@ -41,6 +44,7 @@ install: build
 
 uninstall:
 	rm -f $(LIBEXECDIR)/snap-confine $(LIBEXECDIR)/confine-probe $(LIBEXECDIR)/confine-seccomp $(LIBEXECDIR)/confine
+	rm -f $(LIBEXECDIR)/snap-discard-ns /usr/lib/tmpfiles.d/confine.conf
 	-rmdir $(LIBEXECDIR)
 	rm -f $(PROFILE)
 

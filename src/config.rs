@@ -1,5 +1,7 @@
 //! Fixed paths. None of them comes from the environment or the command line.
 
+/// Where the launcher and its helpers are installed (set at build time).
+pub const LIBEXECDIR: &str = env!("CONFINE_LIBEXECDIR");
 /// The launcher's own installed path; a setuid launch from anywhere else is refused.
 pub const LAUNCHER_PATH: &str = concat!(env!("CONFINE_LIBEXECDIR"), "/snap-confine");
 /// Version text printed by `--version`.

@@ -46,6 +46,16 @@ impl Error {
         }
     }
 
+    /// Adds a line of advice after the message.
+    pub fn with_hint(self, hint: &str) -> Self {
+        let cause = match self.cause {
+            Some(Cause::Errno(e)) => Some(Cause::Text(format!("{}\n{hint}", e.desc()))),
+            Some(Cause::Text(t)) => Some(Cause::Text(format!("{t}\n{hint}"))),
+            None => Some(Cause::Text(hint.to_string())),
+        };
+        Error { what: self.what, cause }
+    }
+
     /// Puts an outer operation in front: `cannot <outer>: <what>: <cause>`.
     pub fn within(self, outer: impl fmt::Display) -> Self {
         Error { what: format!("{outer}: {}", self.what), cause: self.cause }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::seccomp::Filtered;
 use crate::sys::{CapState, Ids, Sys};
 use caps::Capability;
+use nix::unistd::Gid;
 
 const fn bit(c: Capability) -> u64 {
     1u64 << (c as u8)
@@ -69,6 +70,12 @@ pub fn acquire<S: Sys>(sys: &S, ids: Ids) -> Result<Privileged> {
     let keep = REQUIRED_CAPS | (OPTIONAL_CAPS & have);
     sys.clear_ambient_caps()?;
     sys.set_caps(CapState { effective: keep, permitted: keep, inheritable: 0 })?;
+    // A setuid (not setgid) binary keeps the caller's group: files and
+    // directories the setup creates must belong to root:root from birth.
+    let root_gid = Gid::from_raw(0);
+    if ids.egid != root_gid || ids.sgid != root_gid {
+        sys.setresgid(ids.rgid, root_gid, root_gid)?;
+    }
     Ok(Privileged { ids })
 }
 

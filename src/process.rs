@@ -4,9 +4,9 @@
 
 use crate::config::VOID_DIR;
 use crate::debug::Debug;
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 use crate::fs::{open_path, Trust};
-use crate::sys::Sys;
+use crate::sys::{Proc, Sys};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
@@ -17,24 +17,42 @@ use std::os::fd::{AsFd, OwnedFd};
 pub struct Saved {
     umask: Mode,
     cwd: OwnedFd,
+    /// The path of the working directory, for finding it again inside a
+    /// new root (the descriptor would lead back out of it).
+    cwd_path: Option<String>,
 }
 
 /// Sets umask 0 and moves to `/`, keeping the old values.
-pub fn save_and_sanitize<S: Sys>(sys: &S) -> Result<Saved> {
+pub fn save_and_sanitize<S: Sys>(sys: &S, proc: &Proc) -> Result<Saved> {
     let umask = sys.umask(Mode::empty());
     let cwd = sys.open_cwd()?;
+    let cwd_path = sys.readlink_proc(proc, &format!("{}/cwd", sys.pid())).ok().and_then(|p| p.into_string().ok());
     sys.chdir_root()?;
-    Ok(Saved { umask, cwd })
+    Ok(Saved { umask, cwd, cwd_path })
+}
+
+/// Changes to the saved directory: through its descriptor when the root did
+/// not change, else by its path looked up in the new root.
+fn enter_saved<S: Sys>(sys: &S, saved: &Saved, new_root: bool) -> Result<()> {
+    if !new_root {
+        return sys.fchdir(saved.cwd.as_fd());
+    }
+    let path = saved.cwd_path.as_deref().filter(|p| p.starts_with('/')).ok_or_else(|| Error::errno("find the working directory", Errno::ENOENT))?;
+    let root = sys.root()?;
+    let dir = sys
+        .open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)
+        .map_err(|e| e.within(format!("find the working directory {path}")))?;
+    sys.fchdir(dir.as_fd())
 }
 
 /// Restores the umask and the working directory. It runs with the caller's
 /// identity, so a directory the caller may not enter is not entered: the app
 /// starts in the void directory instead, as with snap-confine.
-pub fn restore<S: Sys>(sys: &S, saved: Saved, debug: &Debug) -> Result<()> {
+pub fn restore<S: Sys>(sys: &S, saved: Saved, new_root: bool, debug: &Debug) -> Result<()> {
     sys.umask(saved.umask);
-    match sys.fchdir(saved.cwd.as_fd()) {
+    match enter_saved(sys, &saved, new_root) {
         Ok(()) => Ok(()),
-        Err(e) if matches!(e.errno_value(), Some(Errno::EACCES | Errno::EPERM | Errno::ENOENT)) => {
+        Err(e) if matches!(e.errno_value(), Some(Errno::EACCES | Errno::EPERM | Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP)) => {
             debug.say(format_args!("{e}; moving to {VOID_DIR}"));
             let void = open_path(sys, VOID_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned)
                 .context(|| "keep the working directory")?;

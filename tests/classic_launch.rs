@@ -221,7 +221,6 @@ fn refusals_leave_exit_status_1_and_one_clear_message() {
         ("SNAP_CONFINE_MAX_PROFILE_WAIT=1e99 $L --classic snap.demo.app $P", "expected a positive number of seconds"),
         ("SNAP_CONFINE_DEBUG=maybe $L --classic snap.demo.app $P", "cannot use SNAP_CONFINE_DEBUG=maybe"),
         ("$L --classic snap.demo.nopolicy $P", "cannot load the seccomp profile for snap.demo.nopolicy"),
-        ("$L snap.demo.app $P", "cannot launch snap.demo.app with strict confinement"),
         ("$L --classic snap.demo.app /nonexistent", "cannot execute /nonexistent: No such file or directory"),
     ];
     let s = scene();

@@ -3,7 +3,7 @@
 //! instead of performed, and any call can be made to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{CapState, FileStat, Ids, Proc, Sys};
+use super::{CapState, EntryKind, FileStat, Ids, NsInfo, Proc, Source, Sys};
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -28,6 +28,13 @@ pub struct FakeSys {
     pub lsm_current: String,
     /// What `get_caps` reports at start.
     pub initial_caps: CapState,
+    /// `/proc/<rel>` contents and links the fake reports.
+    pub proc_files: RefCell<std::collections::HashMap<String, String>>,
+    pub proc_links: RefCell<std::collections::HashMap<String, String>>,
+    /// The ids `mount_ns_id` reports, one per call, in order (none: unsupported).
+    pub ns_ids: RefCell<Vec<u64>>,
+    /// What `ns_info` reports for any namespace file.
+    pub ns_info: Option<NsInfo>,
     /// Owner to trust instead of the test's own uid and gid.
     pub trusted: Option<(u32, u32)>,
     linux: super::linux::LinuxSys,
@@ -59,6 +66,12 @@ pub fn cap_names(mask: u64) -> String {
     }
 }
 
+impl Default for FakeSys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl FakeSys {
     pub fn new() -> Self {
         FakeSys {
@@ -70,6 +83,10 @@ impl FakeSys {
             exe: crate::config::LAUNCHER_PATH.to_string(),
             lsm_current: "unconfined".into(),
             trusted: None,
+            proc_files: RefCell::new(std::collections::HashMap::new()),
+            proc_links: RefCell::new(std::collections::HashMap::new()),
+            ns_info: None,
+            ns_ids: RefCell::new(Vec::new()),
             initial_caps: CapState { effective: !0 >> 23, permitted: !0 >> 23, inheritable: 0 },
             linux: super::linux::LinuxSys,
         }
@@ -87,7 +104,8 @@ impl FakeSys {
 
     /// The calls that do more than read: what a reviewer of the order cares about.
     pub fn effects(&self) -> Vec<String> {
-        self.calls().into_iter().filter(|c| !c.starts_with("openat(") && !c.starts_with("read_lsm_attr")).collect()
+        let reads = ["openat(", "read_lsm_attr", "readlink_proc"];
+        self.calls().into_iter().filter(|c| !reads.iter().any(|r| c.starts_with(r))).collect()
     }
 
     fn record(&self, call: String) -> std::result::Result<(), Errno> {
@@ -187,8 +205,127 @@ impl Sys for FakeSys {
         self.rec("open_proc".into())?;
         self.linux.open_proc()
     }
-    fn own_exe(&self, _proc: &Proc) -> Result<OsString> {
-        Ok(OsString::from(&self.exe))
+    fn readlink_proc(&self, _proc: &Proc, rel: &str) -> Result<OsString> {
+        if rel == format!("{}/exe", self.pid()) {
+            return Ok(OsString::from(&self.exe));
+        }
+        self.rec(format!("readlink_proc({rel})"))?;
+        match self.proc_links.borrow().get(rel) {
+            Some(v) => Ok(OsString::from(v)),
+            None => Err(Error::errno(format!("read the link /proc/{rel}"), Errno::ENOENT)),
+        }
+    }
+    fn read_proc(&self, _proc: &Proc, rel: &str, _max: usize) -> Result<Vec<u8>> {
+        match self.proc_files.borrow().get(rel) {
+            Some(v) => Ok(v.clone().into_bytes()),
+            None => Err(Error::errno(format!("read /proc/{rel}"), Errno::ENOENT)),
+        }
+    }
+    fn open_ns(&self, _proc: &Proc, pid: Option<i32>, kind: &str) -> Result<OwnedFd> {
+        let who = pid.map(|p| p.to_string()).unwrap_or_else(|| "self".into());
+        self.rec(format!("open_ns({who}, {kind})"))?;
+        self.root()
+    }
+    fn open_in_root(&self, dir: BorrowedFd<'_>, rel: &str, flags: OFlag) -> Result<OwnedFd> {
+        match self.linux.open_in_root(dir, rel, flags) {
+            // Mounts are not performed, so a mount target inside something
+            // that would have been mounted does not exist under the fake
+            // root: stand in an empty directory for it.
+            Err(e) if e.errno_value() == Some(Errno::ENOENT) && flags.contains(OFlag::O_PATH) => {
+                let phantom = self.root.path().join(".phantom");
+                let _ = std::fs::create_dir_all(&phantom);
+                nix::fcntl::open(&phantom, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+                    .map_err(|e| Error::errno("open the phantom directory", e))
+            }
+            other => other,
+        }
+    }
+    fn fchown(&self, _fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<()> {
+        self.rec(format!("fchown({uid},{gid})"))
+    }
+    fn fchmod(&self, fd: BorrowedFd<'_>, mode: u32) -> Result<()> {
+        self.rec(format!("fchmod({mode:04o})"))?;
+        self.linux.fchmod(fd, mode)
+    }
+    fn symlinkat(&self, target: &str, dir: BorrowedFd<'_>, name: &OsStr) -> std::result::Result<(), Errno> {
+        self.record(format!("symlinkat({target}, {})", name.to_string_lossy()))?;
+        self.linux.symlinkat(target, dir, name)
+    }
+    fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno> {
+        self.record(format!("unlinkat({}{})", name.to_string_lossy(), if dir_entry { ", dir" } else { "" }))?;
+        // What a real mount would have put there may be missing here.
+        match self.linux.unlinkat(dir, name, dir_entry) {
+            Err(Errno::ENOENT) => Ok(()),
+            other => other,
+        }
+    }
+    fn readlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString> {
+        self.linux.readlinkat(dir, name)
+    }
+    fn read_dir(&self, dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>> {
+        self.linux.read_dir(dir)
+    }
+    fn write_all(&self, fd: BorrowedFd<'_>, data: &[u8]) -> Result<()> {
+        self.rec(format!("write({})", String::from_utf8_lossy(data).trim_end()))?;
+        self.linux.write_all(fd, data)
+    }
+    fn try_lock(&self, fd: BorrowedFd<'_>) -> Result<bool> {
+        self.rec("try_lock".into())?;
+        self.linux.try_lock(fd)
+    }
+    fn random_suffix(&self) -> Result<String> {
+        Ok("XXXXXX".into())
+    }
+    fn fs_type(&self, fd: BorrowedFd<'_>) -> Result<i64> {
+        // With `ns_info` set, files named *.mnt pass for preserved namespaces.
+        let path = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)));
+        if self.ns_info.is_some() && path.is_ok_and(|p| p.to_string_lossy().ends_with(".mnt")) {
+            return Ok(0x6e73_6673);
+        }
+        self.linux.fs_type(fd)
+    }
+    fn mount(
+        &self,
+        source: Source<'_>,
+        _target: BorrowedFd<'_>,
+        target: &str,
+        fstype: Option<&str>,
+        flags: nix::mount::MsFlags,
+        data: Option<&str>,
+    ) -> std::result::Result<(), Errno> {
+        let source = match source {
+            Source::None => "-".to_string(),
+            Source::Path(p) => p.to_string(),
+            Source::Fd(_) => "fd".to_string(),
+        };
+        let names: Vec<&str> = flags.iter_names().map(|(n, _)| n).collect();
+        let flags = if names.is_empty() { "0".to_string() } else { names.join("|") };
+        self.record(format!("mount({source}, {target}, {}, {flags}, {})", fstype.unwrap_or("-"), data.unwrap_or("-")))
+    }
+    fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.record(format!("umount({target}{})", if lazy { ", lazy" } else { "" }))
+    }
+    fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {
+        self.record(format!("pivot_root({new_root}, {put_old})"))
+    }
+    fn unshare_mount_ns(&self) -> Result<()> {
+        self.rec("unshare(CLONE_NEWNS)".into())
+    }
+    fn setns_mount(&self, _ns: BorrowedFd<'_>) -> Result<()> {
+        self.rec("setns(CLONE_NEWNS)".into())
+    }
+    fn mount_ns_id(&self, _fd: BorrowedFd<'_>) -> Result<Option<u64>> {
+        let mut ids = self.ns_ids.borrow_mut();
+        Ok(if ids.is_empty() { None } else { Some(ids.remove(0)) })
+    }
+    fn cpu_affinity(&self) -> Result<Vec<usize>> {
+        Ok(vec![0, 1])
+    }
+    fn set_cpu_affinity(&self, cpus: &[usize]) -> Result<()> {
+        self.rec(format!("set_cpu_affinity({cpus:?})"))
+    }
+    fn ns_info(&self, _fd: BorrowedFd<'_>) -> Result<NsInfo> {
+        self.ns_info.ok_or_else(|| Error::because("use a namespace file", "it is not on nsfs"))
     }
     fn read_lsm_attr(&self, _proc: &Proc, name: &str) -> Result<String> {
         self.rec(format!("read_lsm_attr({name})"))?;

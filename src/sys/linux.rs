@@ -2,16 +2,19 @@
 //! `unsafe` code; each block says why it is sound.
 #![allow(unsafe_code)]
 
-use super::{CapState, FileStat, Ids, Proc, Sys};
+use super::{CapState, EntryKind, FileStat, Ids, NsInfo, Proc, Source, Sys};
 use crate::error::{Context, Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::{openat, openat2, readlinkat, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstat, mkdirat, umask, Mode};
-use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC};
+use nix::mount::{MntFlags, MsFlags};
+use nix::sched::CloneFlags;
+use nix::sys::statfs::{fstatfs, NSFS_MAGIC, PROC_SUPER_MAGIC};
 use nix::unistd::{self, Gid, Uid};
 use policy_cache::Program;
 use std::ffi::{CStr, CString, OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 /// The inode number of a procfs root directory.
@@ -183,9 +186,27 @@ impl Sys for LinuxSys {
         Ok(Proc(fd))
     }
 
-    fn own_exe(&self, proc: &Proc) -> Result<OsString> {
-        let pid = self.pid();
-        readlinkat(proc.0.as_fd(), format!("{pid}/exe").as_str()).context(|| "read /proc/self/exe")
+    fn readlink_proc(&self, proc: &Proc, rel: &str) -> Result<OsString> {
+        readlinkat(proc.0.as_fd(), rel).context(|| format!("read the link /proc/{rel}"))
+    }
+
+    fn read_proc(&self, proc: &Proc, rel: &str, max: usize) -> Result<Vec<u8>> {
+        let fd = open_in_proc(proc, rel, OFlag::O_RDONLY)?;
+        self.read_bounded(fd.as_fd(), max).context(|| format!("read /proc/{rel}"))
+    }
+
+    fn open_ns(&self, proc: &Proc, pid: Option<i32>, kind: &str) -> Result<OwnedFd> {
+        let pid = pid.unwrap_or_else(|| self.pid());
+        let rel = format!("{pid}/ns/{kind}");
+        // The namespace files are magic links: open what they point at, then
+        // check that it is a namespace.
+        let fd = openat(proc.0.as_fd(), rel.as_str(), OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+            .context(|| format!("open /proc/{rel}"))?;
+        let fs = fstatfs(&fd).context(|| format!("inspect /proc/{rel}"))?;
+        if fs.filesystem_type() != NSFS_MAGIC {
+            return Err(Error::because(format!("use /proc/{rel}"), "it is not a namespace"));
+        }
+        Ok(fd)
     }
 
     fn read_lsm_attr(&self, proc: &Proc, name: &str) -> Result<String> {
@@ -214,6 +235,178 @@ impl Sys for LinuxSys {
             permitted: mask(caps::CapSet::Permitted)?,
             inheritable: mask(caps::CapSet::Inheritable)?,
         })
+    }
+
+    fn open_in_root(&self, dir: BorrowedFd<'_>, rel: &str, flags: OFlag) -> Result<OwnedFd> {
+        let rel = if rel.is_empty() { "." } else { rel };
+        let how = OpenHow::new()
+            .flags(flags | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+        openat2(dir, rel, how).context(|| format!("open {rel}"))
+    }
+
+    fn fchown(&self, fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<()> {
+        unistd::fchown(fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid))).context(|| "change an owner")
+    }
+
+    fn fchmod(&self, fd: BorrowedFd<'_>, mode: u32) -> Result<()> {
+        nix::sys::stat::fchmod(fd, Mode::from_bits_truncate(mode)).context(|| "change a mode")
+    }
+
+    fn symlinkat(&self, target: &str, dir: BorrowedFd<'_>, name: &OsStr) -> std::result::Result<(), Errno> {
+        unistd::symlinkat(target, dir, name)
+    }
+
+    fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno> {
+        let flag = if dir_entry { unistd::UnlinkatFlags::RemoveDir } else { unistd::UnlinkatFlags::NoRemoveDir };
+        unistd::unlinkat(dir, name, flag)
+    }
+
+    fn readlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString> {
+        readlinkat(dir, name).context(|| format!("read the link {}", name.to_string_lossy()))
+    }
+
+    fn read_dir(&self, dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>> {
+        let fd = openat(dir, ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+            .context(|| "open a directory")?;
+        let mut d = nix::dir::Dir::from_fd(fd).context(|| "read a directory")?;
+        let mut out = Vec::new();
+        for entry in d.iter() {
+            let entry = entry.context(|| "read a directory")?;
+            let name = OsStr::from_bytes(entry.file_name().to_bytes()).to_os_string();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let kind = match entry.file_type() {
+                Some(nix::dir::Type::Directory) => EntryKind::Dir,
+                Some(nix::dir::Type::Symlink) => EntryKind::Symlink,
+                Some(nix::dir::Type::File) => EntryKind::File,
+                _ => EntryKind::Other,
+            };
+            out.push((name, kind));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn write_all(&self, fd: BorrowedFd<'_>, data: &[u8]) -> Result<()> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = match unistd::write(fd, rest) {
+                Err(Errno::EINTR) => continue,
+                other => other.context(|| "write a file")?,
+            };
+            rest = rest.get(n..).unwrap_or(&[]);
+        }
+        Ok(())
+    }
+
+    fn try_lock(&self, fd: BorrowedFd<'_>) -> Result<bool> {
+        // SAFETY: flock only operates on the descriptor.
+        let r = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        match Errno::result(r) {
+            Ok(_) => Ok(true),
+            Err(Errno::EWOULDBLOCK) => Ok(false),
+            Err(e) => Err(Error::errno("lock a file", e)),
+        }
+    }
+
+    fn random_suffix(&self) -> Result<String> {
+        let mut b = [0u8; 6];
+        let mut got = 0;
+        while got < b.len() {
+            let rest = b.get_mut(got..).unwrap_or(&mut []);
+            // SAFETY: getrandom writes at most `rest.len()` bytes into `rest`.
+            let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+            got += usize::try_from(Errno::result(n).context(|| "get random bytes")?).unwrap_or(0);
+        }
+        const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        Ok(b.iter().map(|x| char::from(CHARS.get(usize::from(*x) % CHARS.len()).copied().unwrap_or(b'x'))).collect())
+    }
+
+    fn fs_type(&self, fd: BorrowedFd<'_>) -> Result<i64> {
+        let fs = fstatfs(fd).context(|| "inspect a filesystem")?;
+        Ok(fs.filesystem_type().0 as i64)
+    }
+
+    fn mount(
+        &self,
+        source: Source<'_>,
+        target: BorrowedFd<'_>,
+        _target_path: &str,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> std::result::Result<(), Errno> {
+        // Mount through the descriptors: what was checked is what is used.
+        let fd_path = |fd: BorrowedFd<'_>| format!("/proc/self/fd/{}", fd.as_raw_fd());
+        let source = match source {
+            Source::None => None,
+            Source::Path(p) => Some(p.to_string()),
+            Source::Fd(fd) => Some(fd_path(fd)),
+        };
+        nix::mount::mount(source.as_deref(), fd_path(target).as_str(), fstype, flags, data)
+    }
+
+    fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        let mut flags = MntFlags::UMOUNT_NOFOLLOW;
+        if lazy {
+            flags |= MntFlags::MNT_DETACH;
+        }
+        nix::mount::umount2(target, flags)
+    }
+
+    fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {
+        unistd::pivot_root(new_root, put_old)
+    }
+
+    fn unshare_mount_ns(&self) -> Result<()> {
+        nix::sched::unshare(CloneFlags::CLONE_NEWNS).context(|| "unshare the mount namespace")
+    }
+
+    fn setns_mount(&self, ns: BorrowedFd<'_>) -> Result<()> {
+        nix::sched::setns(ns, CloneFlags::CLONE_NEWNS).context(|| "join a mount namespace")
+    }
+
+    fn ns_info(&self, fd: BorrowedFd<'_>) -> Result<NsInfo> {
+        let fs = fstatfs(fd).context(|| "inspect a namespace file")?;
+        if fs.filesystem_type() != NSFS_MAGIC {
+            return Err(Error::because("use a namespace file", "it is not on nsfs"));
+        }
+        // SAFETY: NS_GET_NSTYPE takes no argument and returns the type.
+        let nstype = unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_NSTYPE) };
+        let nstype = Errno::result(nstype).context(|| "get the type of a namespace")?;
+        // SAFETY: NS_GET_USERNS takes no argument and returns a new descriptor.
+        let userns = unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_USERNS) };
+        let userns = Errno::result(userns).context(|| "get the owner of a namespace")?;
+        // SAFETY: the kernel just created this descriptor for us; we own it.
+        let userns = unsafe { OwnedFd::from_raw_fd(userns) };
+        let st = fstat(&userns).context(|| "inspect a user namespace")?;
+        Ok(NsInfo { nstype, userns_ino: st.st_ino })
+    }
+
+    fn mount_ns_id(&self, fd: BorrowedFd<'_>) -> Result<Option<u64>> {
+        let mut id: u64 = 0;
+        // SAFETY: NS_GET_MNTNS_ID writes one u64 into `id`, which outlives the call.
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::NS_GET_MNTNS_ID, &mut id as *mut u64) };
+        match Errno::result(r) {
+            Ok(_) => Ok(Some(id)),
+            Err(Errno::ENOTTY | Errno::EINVAL | Errno::ENOSYS) => Ok(None),
+            Err(e) => Err(Error::errno("get the id of a mount namespace", e)),
+        }
+    }
+
+    fn cpu_affinity(&self) -> Result<Vec<usize>> {
+        let set = nix::sched::sched_getaffinity(unistd::Pid::from_raw(0)).context(|| "get the CPU affinity")?;
+        Ok((0..nix::sched::CpuSet::count()).filter(|c| set.is_set(*c).unwrap_or(false)).collect())
+    }
+
+    fn set_cpu_affinity(&self, cpus: &[usize]) -> Result<()> {
+        let mut set = nix::sched::CpuSet::new();
+        for c in cpus {
+            set.set(*c).context(|| "build a CPU set")?;
+        }
+        nix::sched::sched_setaffinity(unistd::Pid::from_raw(0), &set).context(|| "set the CPU affinity")
     }
 
     fn set_caps(&self, c: CapState) -> Result<()> {

@@ -52,6 +52,9 @@ pub struct FileStat {
 }
 
 impl FileStat {
+    pub fn is_dir_type(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
     pub fn is_file(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFREG
     }
@@ -72,6 +75,35 @@ pub struct CapState {
 /// A directory handle on a procfs root that was checked to be procfs.
 #[derive(Debug)]
 pub struct Proc(pub OwnedFd);
+
+/// What the kernel says about a namespace file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsInfo {
+    /// `CLONE_NEW*` type of the namespace.
+    pub nstype: i32,
+    /// Inode of the user namespace that owns it.
+    pub userns_ino: u64,
+}
+
+/// The kind of a directory entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryKind {
+    Dir,
+    Symlink,
+    File,
+    Other,
+}
+
+/// Where a mount comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// No source (propagation changes, remounts).
+    None,
+    /// A path, or a name such as `tmpfs` or `devpts`.
+    Path(&'a str),
+    /// An open file (a bind of exactly what the descriptor refers to).
+    Fd(BorrowedFd<'a>),
+}
 
 /// Side effects of the launcher. Methods map one to one onto system calls or
 /// small fixed sequences of them.
@@ -107,12 +139,61 @@ pub trait Sys {
     // procfs.
     /// Opens `/proc`, checking that it is the root of a procfs.
     fn open_proc(&self) -> Result<Proc>;
-    /// `readlink /proc/<pid>/exe`.
-    fn own_exe(&self, proc: &Proc) -> Result<OsString>;
     /// Reads `/proc/<pid>/attr/apparmor/<name>` (or `attr/<name>`).
     fn read_lsm_attr(&self, proc: &Proc, name: &str) -> Result<String>;
     /// Writes `/proc/<pid>/attr/apparmor/<name>` (or `attr/<name>`) in one write.
     fn write_lsm_attr(&self, proc: &Proc, name: &str, value: &str) -> Result<()>;
+
+    /// Opens `rel` with `dir` as the root of the resolution: symlinks are
+    /// followed but cannot leave `dir`, magic links are refused, and the
+    /// last component is not followed. Used for mount targets.
+    fn open_in_root(&self, dir: BorrowedFd<'_>, rel: &str, flags: OFlag) -> Result<OwnedFd>;
+    fn fchown(&self, fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<()>;
+    fn fchmod(&self, fd: BorrowedFd<'_>, mode: u32) -> Result<()>;
+    fn symlinkat(&self, target: &str, dir: BorrowedFd<'_>, name: &OsStr) -> std::result::Result<(), Errno>;
+    /// `unlinkat`, with `AT_REMOVEDIR` when `dir_entry`.
+    fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno>;
+    fn readlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString>;
+    /// The entries of a directory, without `.` and `..`.
+    fn read_dir(&self, dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>>;
+    fn write_all(&self, fd: BorrowedFd<'_>, data: &[u8]) -> Result<()>;
+    /// `flock(LOCK_EX | LOCK_NB)`: true when the lock was taken.
+    fn try_lock(&self, fd: BorrowedFd<'_>) -> Result<bool>;
+    /// A random name suffix (for temporary directories).
+    fn random_suffix(&self) -> Result<String>;
+    /// The `f_type` of the filesystem holding `fd`.
+    fn fs_type(&self, fd: BorrowedFd<'_>) -> Result<i64>;
+
+    // Mounts and namespaces.
+    /// Mounts onto the open `target`; `target_path` is the path it was
+    /// opened at, for messages.
+    fn mount(
+        &self,
+        source: Source<'_>,
+        target: BorrowedFd<'_>,
+        target_path: &str,
+        fstype: Option<&str>,
+        flags: nix::mount::MsFlags,
+        data: Option<&str>,
+    ) -> std::result::Result<(), Errno>;
+    /// `umount2(target, UMOUNT_NOFOLLOW [| MNT_DETACH])` by path.
+    fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno>;
+    fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno>;
+    fn unshare_mount_ns(&self) -> Result<()>;
+    fn setns_mount(&self, ns: BorrowedFd<'_>) -> Result<()>;
+    fn ns_info(&self, fd: BorrowedFd<'_>) -> Result<NsInfo>;
+    /// The 64-bit id of a mount namespace (`NS_GET_MNTNS_ID`), or `None`
+    /// where the kernel does not have it.
+    fn mount_ns_id(&self, fd: BorrowedFd<'_>) -> Result<Option<u64>>;
+    /// The CPUs this process may run on.
+    fn cpu_affinity(&self) -> Result<Vec<usize>>;
+    fn set_cpu_affinity(&self, cpus: &[usize]) -> Result<()>;
+    /// Opens `/proc/<pid or self>/ns/<kind>` (the namespace itself).
+    fn open_ns(&self, proc: &Proc, pid: Option<i32>, kind: &str) -> Result<OwnedFd>;
+    /// `readlink /proc/<rel>`.
+    fn readlink_proc(&self, proc: &Proc, rel: &str) -> Result<OsString>;
+    /// Reads `/proc/<rel>` (at most `max` bytes).
+    fn read_proc(&self, proc: &Proc, rel: &str, max: usize) -> Result<Vec<u8>>;
 
     // Privileges.
     fn get_caps(&self) -> Result<CapState>;

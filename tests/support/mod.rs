@@ -71,12 +71,40 @@ pub struct Scene {
     setup: Vec<String>,
     env: Vec<(String, String)>,
     user: Option<u32>,
+    strict: bool,
+}
+
+/// Serialises strict scenes across the threads of a test binary and across
+/// test binaries.
+struct StrictLock {
+    // Field order matters: the file lock is released before the mutex.
+    _file: nix::fcntl::Flock<std::fs::File>,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
+
+static STRICT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl StrictLock {
+    fn take() -> StrictLock {
+        let guard = STRICT.lock().unwrap_or_else(|e| e.into_inner());
+        let file = std::fs::File::create(Path::new(env!("CARGO_TARGET_TMPDIR")).join("strict-scenes.lock")).unwrap();
+        let file = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .unwrap_or_else(|_| panic!("cannot lock the strict scenes"));
+        StrictLock { _file: file, _guard: guard }
+    }
+}
+
+/// The freezer cgroups of snaps on the host right now.
+fn freezer_groups() -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir("/sys/fs/cgroup/freezer") else { return Vec::new() };
+    dir.flatten().map(|e| e.path()).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("snap."))).collect()
 }
 
 impl Scene {
     pub fn new() -> Scene {
         require_installed();
-        let dir = tempfile::tempdir().unwrap();
+        // Not under /tmp: strict scenes put a tmpfs over /tmp.
+        let dir = tempfile::Builder::new().prefix("confine-scene.").tempdir_in("/var/tmp").unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         Scene {
             dir,
@@ -87,7 +115,43 @@ impl Scene {
                 ("PATH".into(), "/usr/bin:/bin".into()),
             ],
             user: Some(65534),
+            strict: false,
         }
+    }
+
+    /// A scene for strict launches: a PID namespace of its own (so PID 1 can
+    /// be inspected), and fresh tmpfs over /snap, /run/snapd and /tmp with
+    /// the packaging-made /tmp/snap-private-tmp. Bases come from [`Scene::base`].
+    pub fn strict(mut self) -> Scene {
+        self.strict = true;
+        let bases = self.dir.path().join("bases");
+        std::fs::create_dir(&bases).unwrap();
+        let q = sh_quote(bases.to_str().unwrap());
+        self.setup.splice(
+            0..0,
+            [
+                "mount -t tmpfs -o mode=0755 scene-snap /snap".to_string(),
+                "mkdir -p /run/snapd && mount -t tmpfs -o mode=0755 scene-run /run/snapd".to_string(),
+                "mount -t tmpfs -o mode=1777 scene-tmp /tmp".to_string(),
+                "install -d -m 0700 /tmp/snap-private-tmp".to_string(),
+                format!("mount -t tmpfs -o mode=0755 scene-bases {q}"),
+            ],
+        );
+        self
+    }
+
+    /// Adds base snap `name` revision `rev` (and points `current` at it): the
+    /// host's root filesystem with `/usr/share/confine/base-marker` holding
+    /// `name/rev`, so an app can tell the base's /usr from the host's.
+    pub fn base(mut self, name: &str, rev: u32) -> Scene {
+        let layer = self.dir.path().join("bases").join(format!("{name}-{rev}"));
+        let l = layer.to_str().unwrap();
+        self.setup.push(format!(
+            "mkdir -p {l}/upper/usr/share/confine {l}/work /snap/{name}/{rev} && echo {name}/{rev} > {l}/upper/usr/share/confine/base-marker && \
+             mount -t overlay -o lowerdir=/,upperdir={l}/upper,workdir={l}/work base-{name}-{rev} /snap/{name}/{rev} && \
+             ln -sfn {rev} /snap/{name}/current"
+        ));
+        self
     }
 
     /// Installs the policy compiled from `tests/data/<src>` for `tag`.
@@ -156,12 +220,30 @@ impl Scene {
         script.push_str(&format!("exec {who}{} /bin/bash -c {}\n", env.join(" "), sh_quote(command)));
         let path = self.dir.path().join("scene.sh");
         std::fs::write(&path, script).unwrap();
-        let out = Command::new("unshare")
+        // Strict scenes run one at a time: the freezer cgroups they create
+        // are the host's, shared by name, and each scene removes its own.
+        let _serial = if self.strict { Some(StrictLock::take()) } else { None };
+        let before = freezer_groups();
+        let mut cmd = Command::new("unshare");
+        if self.strict {
+            cmd.args(["--pid", "--fork", "--mount-proc"]);
+        }
+        let out = cmd
             .args(["--mount", "--propagation", "private", "--", "/bin/bash"])
             .arg(&path)
             .current_dir("/")
             .output()
             .expect("run unshare");
+        // Leave the host's cgroups as they were: the scene's processes are
+        // gone with its PID namespace, so the groups it made are empty.
+        for group in freezer_groups().into_iter().filter(|g| !before.contains(g)) {
+            for _ in 0..100 {
+                if std::fs::remove_dir(&group).is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         Run::from(out)
     }
 }

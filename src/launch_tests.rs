@@ -55,6 +55,7 @@ fn classic_trace() -> Vec<String> {
         "open_proc",
         "clear_ambient_caps",
         &format!("set_caps(e={SETUP} p={SETUP} i=-)"),
+        "setresgid(1000,0,0)",
         "umask(000)",
         "open_cwd",
         "chdir(/)",
@@ -238,16 +239,184 @@ fn missing_policy_fails_after_waiting_and_builds_nothing() {
     assert!(!sys.calls().iter().any(|c| c.starts_with("setresuid")));
 }
 
-#[test]
-fn strict_is_refused_until_the_mount_namespace_exists() {
+/// A fake host for strict launches: a base `core` revision 1, the
+/// packaging-made /tmp/snap-private-tmp, and what /proc says.
+fn strict_system() -> FakeSys {
     let sys = system(&filtered());
-    let err = run(&sys, argv(&["snap.demo.app", "/bin/true"]), env()).unwrap_err().to_string();
-    assert_eq!(
-        err,
-        "cannot launch snap.demo.app with strict confinement: the per-snap mount namespace is not implemented yet; \
-         only --classic is supported"
+    sys.dir("/tmp", 0o1777);
+    sys.dir("/tmp/snap-private-tmp", 0o700);
+    for d in ["/snap/core/1/usr", "/snap/core/1/etc", "/snap/core/1/var", "/snap/core/1/dev", "/snap/core/1/snap"] {
+        sys.dir(d, 0o755);
+    }
+    std::os::unix::fs::symlink("usr/lib64", sys.path("/snap/core/1/lib64")).unwrap();
+    std::os::unix::fs::symlink("1", sys.path("/snap/core/current")).unwrap();
+    let mut links = sys.proc_links.borrow_mut();
+    links.insert("1/ns/mnt".into(), "mnt:[4026531841]".into());
+    links.insert("4242/ns/mnt".into(), "mnt:[4026531841]".into());
+    links.insert("4242/cwd".into(), "/home/u".into());
+    drop(links);
+    sys.proc_files.borrow_mut().insert(
+        "4242/mountinfo".into(),
+        "1 0 8:1 / / rw shared:1 - ext4 /dev/vda rw\n\
+         50 1 7:1 / /snap/core/1 ro shared:20 - squashfs /dev/loop1 ro\n\
+         60 1 7:1 /usr /usr ro master:20 - squashfs /dev/loop1 ro\n"
+            .into(),
     );
-    assert!(!sys.calls().iter().any(|c| c.starts_with("execve")));
+    sys
+}
+
+fn strict(sys: &FakeSys) -> Result<Outcome> {
+    run(sys, argv(&["snap.demo.app", "/bin/echo", "hi"]), env())
+}
+
+/// The mount and namespace calls of a launch, in order.
+fn ns_calls(sys: &FakeSys) -> Vec<String> {
+    let keep = ["mount(", "umount(", "pivot_root(", "unshare(", "setns(", "mkdirat(snap.rootfs", "open_ns("];
+    sys.calls().into_iter().filter(|c| keep.iter().any(|k| c.starts_with(k))).collect()
+}
+
+#[test]
+fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
+    let sys = strict_system();
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = ns_calls(&sys);
+    let s = "/tmp/snap-private-tmp/snap.rootfs_XXXXXX";
+    // "/" is shared already, so /snap is left alone.
+    let want_prefix = [
+        "mount(/run/snapd/ns, /run/snapd/ns, -, MS_BIND|MS_REC, -)".to_string(),
+        "mount(-, /run/snapd/ns, -, MS_PRIVATE, -)".to_string(),
+        "open_ns(self, mnt)".to_string(),
+        "unshare(CLONE_NEWNS)".to_string(),
+        "mkdirat(snap.rootfs_XXXXXX, 0700)".to_string(),
+        "mount(-, /, -, MS_REC|MS_SHARED, -)".to_string(),
+        format!("mount({s}, {s}, -, MS_BIND, -)"),
+        format!("mount(-, {s}, -, MS_UNBINDABLE, -)"),
+        format!("mount(tmpfs, {s}, tmpfs, 0, uid=0,gid=0)"),
+    ];
+    assert_eq!(calls[..want_prefix.len()], want_prefix, "{calls:#?}");
+    let want_suffix = [
+        format!("pivot_root({s}, {s}/var/lib/snapd/hostfs)"),
+        format!("umount(/var/lib/snapd/hostfs{s})"),
+        "mount(-, /var/lib/snapd/hostfs, -, MS_REC|MS_SLAVE, -)".to_string(),
+        "umount(/var/lib/snapd/hostfs/sys, lazy)".to_string(),
+        "umount(/var/lib/snapd/hostfs/dev, lazy)".to_string(),
+        "umount(/var/lib/snapd/hostfs/proc, lazy)".to_string(),
+        "mount(fd, /tmp, -, MS_BIND, -)".to_string(),
+        "mount(-, /tmp, -, MS_PRIVATE, -)".to_string(),
+        "open_ns(self, mnt)".to_string(),
+        "setns(CLONE_NEWNS)".to_string(),
+        "mount(fd, /run/snapd/ns/demo.mnt, -, MS_BIND, -)".to_string(),
+        "setns(CLONE_NEWNS)".to_string(),
+        "unshare(CLONE_NEWNS)".to_string(),
+        "mount(-, /, -, MS_REC|MS_SLAVE, -)".to_string(),
+        "mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)".to_string(),
+        "mount(fd, /dev/ptmx, -, MS_BIND, -)".to_string(),
+    ];
+    assert_eq!(calls[calls.len() - want_suffix.len()..], want_suffix, "{calls:#?}");
+    // The base's directories are bound, its symlink recreated, the launcher's
+    // directory bound read-only.
+    for want in [
+        format!("mount(/snap/core/1/usr, {s}/usr, -, MS_BIND|MS_REC, -)"),
+        format!("mount(/usr/lib/confine, {s}/usr/lib/snapd, -, MS_BIND, -)"),
+        format!("mount(-, {s}/usr/lib/snapd, -, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_REMOUNT|MS_BIND, -)"),
+        format!("mount(/dev, {s}/dev, -, MS_BIND|MS_REC, -)"),
+    ] {
+        assert!(calls.contains(&want), "missing {want}:\n{calls:#?}");
+    }
+    assert!(sys.calls().contains(&"symlinkat(usr/lib64, lib64)".to_string()));
+    assert_eq!(std::fs::read_to_string(sys.path("/run/snapd/ns/snap.demo.info")).unwrap(), "base-snap-name=core\n");
+    // Strict launches reset PATH and friends.
+    let exec_at = sys.calls().iter().position(|c| c.starts_with("execve")).unwrap();
+    let filter_at = sys.calls().iter().position(|c| c.starts_with("load_seccomp")).unwrap();
+    let devpts_at = sys.calls().iter().position(|c| c.starts_with("mount(devpts")).unwrap();
+    let demote_at = sys.calls().iter().position(|c| c.starts_with("setresuid")).unwrap();
+    assert!(devpts_at < demote_at && demote_at < filter_at && filter_at < exec_at);
+}
+
+#[test]
+fn strict_warm_launch_joins_the_preserved_namespace() {
+    let mut sys = strict_system();
+    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: 0 });
+    sys.dir("/run/snapd/ns", 0o755);
+    sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
+    sys.file("/run/snapd/ns/snap.demo.info", b"base-snap-name=core\n", 0o644);
+    // The owning user namespace must be ours: the fake's open_ns hands out
+    // the fake root, so report its inode.
+    let root_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(sys.root.path()).unwrap());
+    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: root_ino });
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = ns_calls(&sys);
+    assert_eq!(
+        calls[2..],
+        [
+            "open_ns(self, mnt)",
+            "open_ns(self, user)",
+            "setns(CLONE_NEWNS)",
+            "unshare(CLONE_NEWNS)",
+            "mount(-, /, -, MS_REC|MS_SLAVE, -)",
+            "mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)",
+            "mount(fd, /dev/ptmx, -, MS_BIND, -)",
+        ],
+        "{calls:#?}"
+    );
+}
+
+#[test]
+fn a_namespace_built_from_another_base_is_discarded() {
+    let mut sys = strict_system();
+    sys.dir("/run/snapd/ns", 0o755);
+    sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
+    sys.file("/run/snapd/ns/snap.demo.info", b"base-snap-name=core18\n", 0o644);
+    let root_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(sys.root.path()).unwrap());
+    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: root_ino });
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = sys.calls();
+    let discard = calls.iter().position(|c| c == "umount(/run/snapd/ns/demo.mnt, lazy)").expect("discarded");
+    let build = calls.iter().position(|c| c.starts_with("mkdirat(snap.rootfs")).expect("rebuilt");
+    assert!(discard < build);
+    assert_eq!(std::fs::read_to_string(sys.path("/run/snapd/ns/snap.demo.info")).unwrap(), "base-snap-name=core\n");
+}
+
+#[test]
+fn a_foreign_namespace_file_is_refused() {
+    let mut sys = strict_system();
+    sys.dir("/run/snapd/ns", 0o755);
+    sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
+    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNET, userns_ino: 0 });
+    let e = strict(&sys).unwrap_err().to_string();
+    assert_eq!(e, "cannot join /run/snapd/ns/demo.mnt: it is not a mount namespace");
+    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: 1 });
+    let e = strict(&sys).unwrap_err().to_string();
+    assert_eq!(e, "cannot join /run/snapd/ns/demo.mnt: it belongs to another user namespace");
+    assert!(!sys.calls().iter().any(|c| c.starts_with("setns") || c.starts_with("execve")));
+}
+
+#[test]
+fn strict_refuses_when_pid1_cannot_be_inspected() {
+    let sys = strict_system();
+    sys.proc_links.borrow_mut().remove("1/ns/mnt");
+    let e = strict(&sys).unwrap_err().to_string();
+    assert!(e.starts_with("cannot read mount namespace identifier of pid 1: "), "{e}");
+    assert!(e.contains("unshare -p -f -m --mount-proc"), "{e}");
+    assert!(!sys.calls().iter().any(|c| c.starts_with("mount(") || c.starts_with("unshare")));
+}
+
+#[test]
+fn a_failed_mount_is_reported_as_the_command_and_nothing_is_preserved() {
+    let sys = strict_system();
+    sys.fail("mount(/dev, ", Errno::EPERM);
+    let e = strict(&sys).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "cannot perform operation: mount --rbind /dev /tmp/snap-private-tmp/snap.rootfs_XXXXXX/dev: Operation not permitted"
+    );
+    assert!(!sys.calls().iter().any(|c| (c.starts_with("mount(") && c.contains("demo.mnt")) || c.starts_with("execve")));
+    // The scratch directory is unmounted and removed (in a real namespace
+    // it is empty once unmounted).
+    let calls = sys.calls();
+    let umount = calls.iter().position(|c| c == "umount(/tmp/snap-private-tmp/snap.rootfs_XXXXXX, lazy)").unwrap();
+    let rmdir = calls.iter().position(|c| c == "unlinkat(snap.rootfs_XXXXXX, dir)").unwrap();
+    assert!(umount < rmdir);
 }
 
 #[test]

@@ -1,0 +1,127 @@
+//! The launch, one step per line, in this order:
+//!
+//! 1. descriptors 0 to 2 open, non-dumpable;
+//! 2. command line and the launcher's own variables parsed;
+//! 3. invocation validated (security tag, instance, component, base);
+//! 4. install location and AppArmor confinement of the launcher checked;
+//! 5. capabilities narrowed to what the setup needs;
+//! 6. umask and working directory set aside;
+//! 7. cookie and seccomp policy read (before anything is built);
+//! 8. strict only: the snap's mount namespace joined or built and
+//!    preserved, then the command's own namespace with its devpts;
+//! 9. ids become the caller's for good, `SNAP_USER_DATA` created as the caller;
+//! 10. AppArmor label for the exec set;
+//! 11. umask and working directory restored, as the caller;
+//! 12. seccomp filter loaded (`CAP_SYS_ADMIN`, no `no_new_privs`);
+//! 13. every capability dropped;
+//! 14. exec.
+
+use crate::debug::Debug;
+use crate::error::{Error, Result};
+use crate::invocation::Invocation;
+use crate::settings::{Env, Settings};
+use crate::sys::{Ids, Proc, Sys};
+use crate::{apparmor, app_env, args, config, cookie, ns, privs, process, seccomp, user_data};
+use std::ffi::OsString;
+
+/// What to do when the launch ends without an exec.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Print this to stdout and exit 0 (`--version`, `--help`).
+    Print(String),
+}
+
+/// The launch. It returns only on failure or for `--version`/`--help`.
+pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
+    // Before we open anything: a closed 0, 1 or 2 would otherwise be taken by
+    // one of our files and handed to the app as its stdin, stdout or stderr.
+    sys.ensure_stdio()?;
+    sys.set_dumpable(false)?;
+    let secure = sys.at_secure();
+
+    let args = match args::parse(argv)? {
+        args::Command::Version => return Ok(Outcome::Print(format!("snap-confine {}\n", config::VERSION))),
+        args::Command::Help => return Ok(Outcome::Print(args::HELP.to_string())),
+        args::Command::Launch(a) => a,
+    };
+    let settings = Settings::from_env(&env)?;
+    let debug = Debug::new(settings.debug);
+    let ids = sys.ids()?;
+    check_secure_mode(&ids, secure)?;
+    debug.say(format_args!("ids {ids:?}, secure mode {secure}"));
+    debug.step("parse the command line");
+
+    // Validation comes before every privileged side effect.
+    let inv = Invocation::new(args, &env)?;
+    debug.step("validate the invocation");
+
+    let proc = sys.open_proc()?;
+    check_install_location(sys, &proc, &ids)?;
+    let aa = apparmor::probe(sys, &proc, &debug)?;
+    apparmor::check_launcher_confinement(&aa, &ids)?;
+    debug.step("check the launcher");
+
+    let privileged = privs::acquire(sys, ids)?;
+    let saved = process::save_and_sanitize(sys, &proc)?;
+    let cookie = cookie::read(sys, &inv, &debug);
+    // The policy is read before anything is built, so a missing or bad
+    // policy fails the launch with nothing done.
+    let policy = seccomp::read_for_tag(sys, &inv.tag.tag, settings.profile_wait, &debug)?;
+    debug.step("read the policy");
+
+    if !inv.classic {
+        ns::enter(sys, &proc, &inv, config::LIBEXECDIR, &debug)?;
+    }
+
+    let demoted = privs::demote(sys, privileged)?;
+    user_data::create(sys, &env)?;
+    debug.step("drop to the caller's ids");
+
+    // The label is set before the filter is loaded (the filter could deny
+    // the write) and after every helper process has been forked (the exec
+    // label is inherited across fork).
+    let label = apparmor::change_onexec(sys, &proc, &aa, &inv.tag.tag, &debug)?;
+    let envp = app_env::build(&env, secure, &inv, cookie.as_deref());
+    // As the caller, so the caller's own permissions decide.
+    process::restore(sys, saved, !inv.classic, &debug)?;
+    // Last: the filter needs CAP_SYS_ADMIN, and after it only capset and
+    // execve run.
+    let filtered = seccomp::install(sys, &policy, &demoted, label, &debug)?;
+    let dropped = privs::drop_all(sys, demoted, filtered)?;
+    debug.step("apply the policy");
+    Err(exec(sys, dropped, &inv, &envp))
+}
+
+/// A setuid launch that the kernel did not mark as secure would mean the
+/// environment was not scrubbed: refuse it.
+fn check_secure_mode(ids: &Ids, secure: bool) -> Result<()> {
+    if (ids.ruid != ids.euid || ids.rgid != ids.egid) && !secure {
+        return Err(Error::because("trust the environment", "the kernel did not start the launcher in secure mode"));
+    }
+    Ok(())
+}
+
+/// A setuid launch must come from the installed binary: a hard link or copy
+/// elsewhere could sit next to helpers the attacker controls, and the
+/// launcher's AppArmor profile would not apply to it.
+fn check_install_location<S: Sys>(sys: &S, proc: &Proc, ids: &Ids) -> Result<()> {
+    if ids.ruid.is_root() {
+        return Ok(());
+    }
+    let exe = sys.readlink_proc(proc, &format!("{}/exe", sys.pid()))?;
+    if exe != config::LAUNCHER_PATH {
+        return Err(Error::because(
+            format!("run from unexpected location {}", exe.to_string_lossy()),
+            format!("the setuid launcher must be {}", config::LAUNCHER_PATH),
+        ));
+    }
+    Ok(())
+}
+
+fn exec<S: Sys>(sys: &S, _dropped: privs::Dropped, inv: &Invocation, envp: &[std::ffi::CString]) -> Error {
+    sys.execve(&inv.command, &inv.argv, envp)
+}
+
+#[cfg(test)]
+#[path = "launch_tests.rs"]
+mod tests;

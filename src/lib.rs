@@ -1,0 +1,28 @@
+//! confine's launcher: builds a snap app's sandbox and executes the app in
+//! it. [`launch::run`] is the whole launch, step by step; each step lives in
+//! the module named after it. Every system call goes through [`sys::Sys`],
+//! and [`sys::linux`] is the only place with `unsafe` code.
+#![deny(unsafe_code)]
+
+pub mod app_env;
+pub mod apparmor;
+pub mod args;
+pub mod cgroup;
+pub mod config;
+pub mod cookie;
+pub mod debug;
+pub mod discard;
+pub mod error;
+pub mod fs;
+pub mod invocation;
+pub mod launch;
+pub mod lock;
+pub mod mountinfo;
+pub mod ns;
+pub mod privs;
+pub mod process;
+pub mod rootfs;
+pub mod seccomp;
+pub mod settings;
+pub mod sys;
+pub mod user_data;

@@ -1,0 +1,205 @@
+//! The snap's mount namespace: built once from the base snap, preserved
+//! under `/run/snapd/ns`, joined by later commands of the same snap; then a
+//! namespace of the command's own, with its own devpts.
+
+pub mod preserve;
+
+use crate::cgroup;
+use crate::debug::Debug;
+use crate::error::{Context, Error, Result};
+use crate::fs::{open_path, Trust};
+use crate::invocation::Invocation;
+use crate::lock::{self, Lock};
+use crate::mountinfo;
+use crate::rootfs::{self, devpts, Base, SNAP_MOUNT_DIR};
+use crate::sys::{Proc, Source, Sys};
+use nix::fcntl::OFlag;
+use nix::mount::MsFlags;
+use preserve::NS_DIR;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// Moves into the mount namespace of PID 1, so that a launch from inside
+/// another snap's sandbox builds from the host's view.
+///
+/// When PID 1 cannot be inspected at all (some container sandboxes deny it
+/// even to root), the launch fails: building from an unknown view and
+/// preserving it for everyone would be worse.
+pub fn join_init_mount_ns<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
+    let init = sys.readlink_proc(proc, "1/ns/mnt").map_err(|e| {
+        e.within("read mount namespace identifier of pid 1")
+            .with_hint("this system's PID 1 cannot be inspected; run inside a PID namespace (unshare -p -f -m --mount-proc)")
+    })?;
+    let own = sys.readlink_proc(proc, &format!("{}/ns/mnt", sys.pid()))?;
+    if init != own {
+        debug.say(format_args!("joining the mount namespace of pid 1 ({})", init.to_string_lossy()));
+        let fd = sys.open_ns(proc, Some(1), "mnt")?;
+        sys.setns_mount(fd.as_fd())?;
+    }
+    Ok(())
+}
+
+fn mounts<S: Sys>(sys: &S, proc: &Proc) -> Result<Vec<mountinfo::MountEntry>> {
+    let text = sys.read_proc(proc, &format!("{}/mountinfo", sys.pid()), 8 << 20)?;
+    mountinfo::parse(&String::from_utf8_lossy(&text))
+}
+
+fn propagate<S: Sys>(sys: &S, path: &str, flags: MsFlags, what: &str) -> Result<()> {
+    let root = sys.root()?;
+    let fd = sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    sys.mount(Source::None, fd.as_fd(), path, None, flags, None)
+        .map_err(|e| Error::errno(format!("perform operation: mount {what} {path}"), e))
+}
+
+fn self_bind<S: Sys>(sys: &S, path: &str) -> Result<()> {
+    let root = sys.root()?;
+    let fd = sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    sys.mount(Source::Path(path), fd.as_fd(), path, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)
+        .map_err(|e| Error::errno(format!("perform operation: mount --rbind {path} {path}"), e))
+}
+
+/// Once per boot, under the global lock: `/snap` must propagate mounts to
+/// the snaps (shared), and `/run/snapd/ns` must be a private mount point so
+/// the preserved namespaces do not propagate anywhere.
+pub fn init_global<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
+    let _global = lock::acquire(sys, "", debug)?;
+    let entries = mounts(sys, proc)?;
+    let shared = |p: &str| mountinfo::last_at(&entries, p).is_some_and(|e| e.is_shared());
+    if !shared("/") && !shared(SNAP_MOUNT_DIR) {
+        debug.say("making /snap a shared mount point");
+        self_bind(sys, SNAP_MOUNT_DIR)?;
+        propagate(sys, SNAP_MOUNT_DIR, MsFlags::MS_SHARED | MsFlags::MS_REC, "--make-rshared")?;
+    }
+    lock::mkpath_root(sys, NS_DIR)?;
+    match mountinfo::last_at(&entries, NS_DIR) {
+        None => {
+            self_bind(sys, NS_DIR)?;
+            propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?;
+        }
+        Some(e) if e.is_shared() => propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?,
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// Refuses to start a snap that is being removed.
+fn check_not_removed<S: Sys>(sys: &S, instance: &str) -> Result<()> {
+    let path = format!("/var/lib/snapd/inhibit/{instance}.remove");
+    match open_path(sys, &path, OFlag::O_PATH, Trust::Any) {
+        Ok(o) if o.stat.is_file() => Err(Error::because(format!("run snap {instance}"), "it is being removed")),
+        _ => Ok(()),
+    }
+}
+
+/// How the snap's namespace was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    Joined,
+    Built,
+}
+
+/// Unshares a mount namespace whose id is greater than `original`'s.
+///
+/// The kernel lets a mount namespace be bound (preserved) only into a
+/// namespace older than itself, judged by id; since Linux 6.18 ids are
+/// handed out from per-CPU batches, so a new namespace can get a smaller id
+/// than an older one on another CPU, and preserving it fails with EINVAL.
+/// Unsharing again on each CPU in turn finds a larger id.
+fn unshare_newer_than<S: Sys>(sys: &S, proc: &Proc, original: BorrowedFd<'_>, debug: &Debug) -> Result<()> {
+    sys.unshare_mount_ns()?;
+    let Some(old) = sys.mount_ns_id(original)? else { return Ok(()) };
+    let newer = |sys: &S| -> Result<bool> {
+        let own = sys.open_ns(proc, None, "mnt")?;
+        Ok(sys.mount_ns_id(own.as_fd())?.is_none_or(|id| id > old))
+    };
+    if newer(sys)? {
+        return Ok(());
+    }
+    let cpus = sys.cpu_affinity()?;
+    let mut ordered = false;
+    'sweeps: for _ in 0..4 {
+        for cpu in &cpus {
+            sys.set_cpu_affinity(&[*cpu])?;
+            sys.setns_mount(original)?;
+            sys.unshare_mount_ns()?;
+            if newer(sys)? {
+                ordered = true;
+                break 'sweeps;
+            }
+        }
+    }
+    sys.set_cpu_affinity(&cpus)?;
+    debug.say(format_args!("re-created the mount namespace to get an id above the original's: {ordered}"));
+    if ordered {
+        Ok(())
+    } else {
+        Err(Error::because("create a mount namespace that can be preserved", "its id stays below the original's"))
+    }
+}
+
+/// Enters the snap's preserved namespace, or builds and preserves it.
+/// Called with the per-snap lock held.
+fn join_or_build<S: Sys>(
+    sys: &S,
+    proc: &Proc,
+    inv: &Invocation,
+    base: &Base,
+    ns_dir: &OwnedFd,
+    launcher_dir: &str,
+    debug: &Debug,
+) -> Result<Reached> {
+    let instance = inv.instance.as_str();
+    let original = sys.open_ns(proc, None, "mnt")?;
+    if let Some(preserved) = preserve::open(sys, proc, ns_dir.as_fd(), instance)? {
+        let recorded = preserve::recorded_base(sys, ns_dir.as_fd(), instance)?;
+        let base_changed = recorded.as_deref().is_some_and(|b| b != base.requested);
+        let dev = preserve::base_device(sys, proc, base)?;
+        sys.setns_mount(preserved.fd.as_fd()).context(|| format!("join {NS_DIR}/{instance}.mnt"))?;
+        let fresh = preserve::uses_base_device(sys, proc, dev)?;
+        if fresh && !base_changed {
+            debug.say(format_args!("joined the preserved mount namespace of {instance}"));
+            return Ok(Reached::Joined);
+        }
+        if !base_changed && cgroup::snap_in_use(sys, proc, instance) {
+            debug.say(format_args!("the namespace of {instance} is stale but in use: joining it anyway"));
+            return Ok(Reached::Joined);
+        }
+        debug.say(format_args!(
+            "discarding the namespace of {instance}: {}",
+            if base_changed { "the base snap changed" } else { "the base snap was refreshed" }
+        ));
+        sys.setns_mount(original.as_fd())?;
+        preserve::discard(sys, ns_dir.as_fd(), instance)?;
+    }
+    unshare_newer_than(sys, proc, original.as_fd(), debug)?;
+    rootfs::build(sys, instance, base, launcher_dir, debug)?;
+    let new_ns = sys.open_ns(proc, None, "mnt")?;
+    preserve::capture(sys, original.as_fd(), new_ns.as_fd(), ns_dir.as_fd(), instance, base)?;
+    debug.say(format_args!("built and preserved the mount namespace of {instance}"));
+    Ok(Reached::Built)
+}
+
+/// The strict sandbox: the snap's namespace (joined or built), the freezer
+/// cgroup, then a namespace of this command's own with a new devpts.
+pub fn enter<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, launcher_dir: &str, debug: &Debug) -> Result<Reached> {
+    join_init_mount_ns(sys, proc, debug)?;
+    init_global(sys, proc, debug)?;
+    debug.step("set up the global mount state");
+    let instance = inv.instance.as_str();
+    let reached = {
+        let _lock: Lock = lock::acquire(sys, instance, debug)?;
+        check_not_removed(sys, instance)?;
+        let ns_dir = open_path(sys, NS_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned)?.fd;
+        let base = rootfs::locate_base(sys, &inv.base)?;
+        let reached = join_or_build(sys, proc, inv, &base, &ns_dir, launcher_dir, debug)?;
+        cgroup::join_freezer(sys, instance, sys.pid(), debug)?;
+        reached
+    };
+    debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
+    // This command's own namespace: its devpts and anything mounted later
+    // stay here, never in the shared namespace.
+    sys.unshare_mount_ns()?;
+    propagate(sys, "/", MsFlags::MS_SLAVE | MsFlags::MS_REC, "--make-rslave")?;
+    devpts::setup(sys)?;
+    debug.step("set up the command's namespace");
+    Ok(reached)
+}

@@ -1,0 +1,164 @@
+//! The snap's root filesystem: planned in [`plan`], carried out in
+//! [`apply`], with the per-snap `/tmp` ([`tmp`]) and the per-command devpts
+//! ([`devpts`]).
+
+pub mod apply;
+pub mod devpts;
+pub mod plan;
+pub mod tmp;
+
+use crate::debug::Debug;
+use crate::error::{Context, Error, Result};
+use crate::sys::{EntryKind, Sys};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+use plan::{BaseEntry, PlanInput, ETC_FROM_BASE};
+use std::ffi::OsStr;
+use std::os::fd::AsFd;
+
+/// Where snaps are mounted.
+pub const SNAP_MOUNT_DIR: &str = "/snap";
+
+/// The base snap that provides the root filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    /// The name asked for (`--base`, default `core`).
+    pub requested: String,
+    /// The name used after snap-confine's fallbacks.
+    pub name: String,
+    /// The revision `current` points at.
+    pub revision: String,
+}
+
+impl Base {
+    /// `/snap/<name>/<revision>`.
+    pub fn dir(&self) -> String {
+        format!("{SNAP_MOUNT_DIR}/{}/{}", self.name, self.revision)
+    }
+}
+
+/// Reads `/snap/<name>/current`; the target must be a plain revision name.
+fn current_revision<S: Sys>(sys: &S, name: &str) -> Result<String> {
+    let root = sys.root()?;
+    let dir = sys.open_in_root(root.as_fd(), &format!("snap/{name}"), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    let rev = sys.readlinkat(dir.as_fd(), OsStr::new("current"))?;
+    let rev = rev.into_string().map_err(|_| Error::because(format!("use base {name}"), "odd revision"))?;
+    if rev.is_empty() || rev.contains('/') || rev == "." || rev == ".." {
+        return Err(Error::because(format!("use base {name}"), format!("current points at {rev:?}")));
+    }
+    sys.open_in_root(root.as_fd(), &format!("snap/{name}/{rev}"), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    Ok(rev)
+}
+
+/// Finds the base, with snap-confine's fallbacks (`core` to `ubuntu-core`,
+/// `core16` to `core`).
+pub fn locate_base<S: Sys>(sys: &S, requested: &str) -> Result<Base> {
+    let mut names = vec![requested];
+    match requested {
+        "core" => names.push("ubuntu-core"),
+        "core16" => names.push("core"),
+        _ => {}
+    }
+    for name in names {
+        if let Ok(revision) = current_revision(sys, name) {
+            return Ok(Base { requested: requested.to_string(), name: name.to_string(), revision });
+        }
+    }
+    Err(Error::new(format!("locate base snap {requested}")))
+}
+
+/// The top-level entries of the base.
+fn list_base<S: Sys>(sys: &S, base: &Base) -> Result<Vec<BaseEntry>> {
+    let root = sys.root()?;
+    let dir = sys.open_in_root(root.as_fd(), base.dir().trim_start_matches('/'), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
+    let mut out = Vec::new();
+    for (name, kind) in sys.read_dir(dir.as_fd())? {
+        let text = name.to_str().ok_or_else(|| Error::because(format!("use {}", base.dir()), "a name is not UTF-8"))?;
+        out.push(match kind {
+            EntryKind::Dir => BaseEntry::Dir(text.to_string()),
+            EntryKind::File => BaseEntry::File(text.to_string()),
+            EntryKind::Symlink => {
+                let target = sys.readlinkat(dir.as_fd(), &name)?;
+                BaseEntry::Symlink(text.to_string(), target.to_string_lossy().into_owned())
+            }
+            EntryKind::Other => {
+                return Err(Error::because(format!("use {}", base.dir()), format!("unexpected directory entry {text}")))
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Whether the host says it is Debian or derived from it.
+fn host_is_debian_like<S: Sys>(sys: &S) -> bool {
+    let Ok(text) = crate::fs::read_small_file(sys, "/etc/os-release", 64 * 1024) else { return false };
+    String::from_utf8_lossy(&text).lines().any(|l| {
+        let (k, v) = l.split_once('=').unwrap_or(("", ""));
+        (k == "ID" || k == "ID_LIKE") && v.trim_matches('"').split(' ').any(|w| w == "debian")
+    })
+}
+
+/// The kind of `path` without following a final symlink, if it exists.
+fn kind_of<S: Sys>(sys: &S, path: &str) -> Option<u32> {
+    let opened = crate::fs::open_path(sys, path, OFlag::O_PATH, crate::fs::Trust::Any).ok()?;
+    Some(opened.stat.mode & libc::S_IFMT)
+}
+
+/// The entries of [`ETC_FROM_BASE`] to take from the base: both sides exist
+/// with the same type (file or directory, never a symlink). `/etc/ssl`
+/// stays the host's on Debian-like hosts with a `core*` base.
+fn etc_from_base<S: Sys>(sys: &S, base: &Base) -> Vec<String> {
+    let keep_host_ssl = base.requested.starts_with("core") && host_is_debian_like(sys);
+    ETC_FROM_BASE
+        .iter()
+        .filter(|p| !(keep_host_ssl && **p == "/etc/ssl"))
+        .filter(|p| {
+            let host = kind_of(sys, p);
+            let inside = kind_of(sys, &format!("{}{p}", base.dir()));
+            host.is_some() && host == inside && matches!(host, Some(libc::S_IFREG | libc::S_IFDIR))
+        })
+        .map(|p| p.to_string())
+        .collect()
+}
+
+/// Creates the scratch directory under the root-owned per-snap tmp base.
+fn make_scratch<S: Sys>(sys: &S) -> Result<String> {
+    let base = tmp::open_private_tmp_base(sys)?;
+    for _ in 0..10 {
+        let name = format!("snap.rootfs_{}", sys.random_suffix()?);
+        match sys.mkdirat(base.as_fd(), OsStr::new(&name), Mode::from_bits_truncate(0o700)) {
+            Ok(()) => return Ok(format!("{}/{name}", tmp::PRIVATE_TMP_BASE)),
+            Err(Errno::EEXIST) => continue,
+            Err(e) => return Err(Error::errno("create temporary directory for the root file system", e)),
+        }
+    }
+    Err(Error::because("create temporary directory for the root file system", "too many name clashes"))
+}
+
+/// Builds the snap's root filesystem and moves into it. Runs in a fresh
+/// mount namespace; on failure the namespace is simply dropped.
+pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, debug: &Debug) -> Result<()> {
+    let scratch = make_scratch(sys)?;
+    let input = PlanInput {
+        base_dir: base.dir(),
+        base_entries: list_base(sys, base)?,
+        scratch: scratch.clone(),
+        launcher_dir: launcher_dir.to_string(),
+        etc_from_base: etc_from_base(sys, base),
+        snap_mount_dir: SNAP_MOUNT_DIR.to_string(),
+    };
+    let steps = plan::plan(&input);
+    debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));
+    if let Err(e) = apply::apply(sys, &steps) {
+        // Best effort: the mounts die with the namespace; the empty scratch
+        // directory would only be left behind (and never reused).
+        let _ = sys.umount(&scratch, true);
+        if let Ok(dir) = tmp::open_private_tmp_base(sys) {
+            let name = scratch.rsplit('/').next().unwrap_or("");
+            let _ = sys.unlinkat(dir.as_fd(), OsStr::new(name), true);
+        }
+        return Err(e);
+    }
+    tmp::setup(sys, instance).context(|| "set up the private /tmp")
+}

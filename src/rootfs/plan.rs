@@ -1,0 +1,359 @@
+//! The mount plan: from what is being launched and what the base snap
+//! holds, the ordered list of operations that turns an empty scratch
+//! directory into the snap's root filesystem. Pure: nothing here touches the
+//! system, so the plan is tested as data. [`super::apply`] carries it out.
+//!
+//! The order and the list of host directories follow snap-confine:
+//! a tmpfs root holding a copy of the base's top-level entries, the host
+//! directories bound over it (recursive binds made slaves, so mounts on the
+//! host reach the snap but not the other way round, except the two
+//! bidirectional ones), a few files of `/etc` taken back from the base, the
+//! launcher's directory at `/usr/lib/snapd`, `/snap`, and the old root moved
+//! to `/var/lib/snapd/hostfs` by `pivot_root`.
+
+use std::fmt;
+
+/// Mount propagation changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    Shared,
+    Slave,
+    Private,
+    Unbindable,
+}
+
+/// One operation of the plan. Paths are absolute, as seen before
+/// `pivot_root` (or after it, for the steps that follow it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `mount --make-[r]<kind> target`
+    Propagate { target: String, kind: Propagation, recursive: bool },
+    /// `mount --[r]bind source target`; an optional bind whose source does
+    /// not exist is skipped.
+    Bind { source: String, target: String, recursive: bool, optional: bool },
+    /// `mount -t tmpfs -o data tmpfs target`
+    Tmpfs { target: String, data: String },
+    /// `mount -o remount,bind,ro,nosuid,nodev target`
+    RemountReadOnly { target: String },
+    /// Creates a directory (root-owned) with exactly `mode`.
+    Mkdir { path: String, mode: u32 },
+    /// Creates a symlink `path` pointing at `target` (root-owned).
+    Symlink { path: String, target: String },
+    /// Creates an empty regular file (root-owned, 0644), a mount point for a file.
+    File { path: String },
+    /// Sets the mode of an existing directory.
+    Chmod { path: String, mode: u32 },
+    /// Creates a host directory 0755 root:root if it is missing (for the
+    /// bidirectional mounts).
+    EnsureHostDir { path: String },
+    /// Creates `/var/lib/snapd/hostfs` if missing; it must be root-owned.
+    EnsureHostfs { path: String },
+    /// `pivot_root new_root put_old`
+    PivotRoot { new_root: String, put_old: String },
+    /// `umount [--lazy] target`
+    Umount { target: String, lazy: bool },
+    /// `rmdir path`
+    Rmdir { path: String },
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Propagate { target, kind, recursive } => {
+                let r = if *recursive { "r" } else { "" };
+                let k = match kind {
+                    Propagation::Shared => "shared",
+                    Propagation::Slave => "slave",
+                    Propagation::Private => "private",
+                    Propagation::Unbindable => "unbindable",
+                };
+                write!(f, "mount --make-{r}{k} {target}")
+            }
+            Step::Bind { source, target, recursive, .. } => {
+                write!(f, "mount --{}bind {source} {target}", if *recursive { "r" } else { "" })
+            }
+            Step::Tmpfs { target, data } => write!(f, "mount -t tmpfs -o {data} tmpfs {target}"),
+            Step::RemountReadOnly { target } => write!(f, "mount -o remount,bind,ro,nosuid,nodev {target}"),
+            Step::Mkdir { path, mode } => write!(f, "mkdir -m {mode:04o} {path}"),
+            Step::Symlink { path, target } => write!(f, "ln -s {target} {path}"),
+            Step::File { path } => write!(f, "touch {path}"),
+            Step::Chmod { path, mode } => write!(f, "chmod {mode:04o} {path}"),
+            Step::EnsureHostDir { path } => write!(f, "mkdir -p -m 0755 {path}"),
+            Step::EnsureHostfs { path } => write!(f, "mkdir -p -m 0755 {path}"),
+            Step::PivotRoot { new_root, put_old } => write!(f, "pivot_root {new_root} {put_old}"),
+            Step::Umount { target, lazy } => write!(f, "umount {}{target}", if *lazy { "--lazy " } else { "" }),
+            Step::Rmdir { path } => write!(f, "rmdir {path}"),
+        }
+    }
+}
+
+/// How a host directory is bound into the snap's root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostKind {
+    /// Recursive bind, then slave: host mounts propagate into the snap.
+    Normal,
+    /// Like `Normal`, but a missing source is skipped.
+    Optional,
+    /// Recursive bind that stays shared both ways; the host side is created.
+    Bidirectional,
+}
+
+/// The host directories of a strict snap, in snap-confine's order.
+const HOST_MOUNTS: &[(&str, HostKind)] = &[
+    ("/dev", HostKind::Normal),
+    ("/etc", HostKind::Normal),
+    ("/home", HostKind::Normal),
+    ("/root", HostKind::Normal),
+    ("/proc", HostKind::Normal),
+    ("/sys", HostKind::Normal),
+    ("/tmp", HostKind::Normal),
+    ("/var/snap", HostKind::Normal),
+    ("/var/lib/snapd", HostKind::Normal),
+    ("/var/tmp", HostKind::Normal),
+    ("/run", HostKind::Normal),
+    ("/lib/modules", HostKind::Optional),
+    ("/lib/firmware", HostKind::Optional),
+    ("/usr/src", HostKind::Normal),
+    ("/var/log", HostKind::Normal),
+    ("/media", HostKind::Bidirectional),
+    ("/run/netns", HostKind::Bidirectional),
+    ("/mnt", HostKind::Optional),
+    ("/var/lib/extrausers", HostKind::Optional),
+];
+
+/// Files and directories of `/etc` that come from the base rather than the
+/// host, when both exist with the same type.
+pub const ETC_FROM_BASE: &[&str] = &["/etc/alternatives", "/etc/nsswitch.conf", "/etc/apparmor", "/etc/apparmor.d", "/etc/ssl"];
+
+/// Where the old root ends up after `pivot_root`.
+pub const HOSTFS: &str = "/var/lib/snapd/hostfs";
+
+/// One top-level entry of the base snap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseEntry {
+    Dir(String),
+    Symlink(String, String),
+    File(String),
+}
+
+/// Everything the plan depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanInput {
+    /// The base's root, e.g. `/snap/core/current`.
+    pub base_dir: String,
+    /// The base's top-level entries.
+    pub base_entries: Vec<BaseEntry>,
+    /// The scratch directory that becomes `/`.
+    pub scratch: String,
+    /// The directory holding the launcher, bound at `/usr/lib/snapd`.
+    pub launcher_dir: String,
+    /// The `/etc` entries (from [`ETC_FROM_BASE`]) to take from the base.
+    pub etc_from_base: Vec<String>,
+    /// The snap mount directory (`/snap`).
+    pub snap_mount_dir: String,
+}
+
+/// True when top-level `name` of the base is covered by a host directory.
+fn host_mounted_top_level(name: &str) -> bool {
+    HOST_MOUNTS.iter().any(|(p, _)| p.strip_prefix('/') == Some(name))
+}
+
+/// The steps that build the root filesystem in `input.scratch` and move
+/// into it. The caller runs them inside a fresh mount namespace.
+pub fn plan(input: &PlanInput) -> Vec<Step> {
+    let s = input.scratch.as_str();
+    let inside = |p: &str| format!("{s}{p}");
+    let mut steps = vec![
+        // Mounts made below must not leak to the host, but events from the
+        // host must reach us: everything shared first, then slaves.
+        Step::Propagate { target: "/".into(), kind: Propagation::Shared, recursive: true },
+        // A bind of the scratch onto itself, unbindable, so later recursive
+        // binds cannot copy it into itself.
+        Step::Bind { source: s.into(), target: s.into(), recursive: false, optional: false },
+        Step::Propagate { target: s.into(), kind: Propagation::Unbindable, recursive: false },
+        Step::Tmpfs { target: s.into(), data: "uid=0,gid=0".into() },
+        Step::Chmod { path: s.into(), mode: 0o755 },
+    ];
+    for entry in &input.base_entries {
+        match entry {
+            BaseEntry::Dir(name) => {
+                steps.push(Step::Mkdir { path: inside(&format!("/{name}")), mode: 0o755 });
+                // Host directories and /snap are mounted over it below.
+                let is_snap_dir = name == input.snap_mount_dir.trim_start_matches('/');
+                if !host_mounted_top_level(name) && !is_snap_dir {
+                    steps.push(Step::Bind {
+                        source: format!("{}/{name}", input.base_dir),
+                        target: inside(&format!("/{name}")),
+                        recursive: true,
+                        optional: false,
+                    });
+                }
+            }
+            BaseEntry::Symlink(name, target) => {
+                steps.push(Step::Symlink { path: inside(&format!("/{name}")), target: target.clone() });
+            }
+            BaseEntry::File(name) => {
+                steps.push(Step::File { path: inside(&format!("/{name}")) });
+                steps.push(Step::Bind {
+                    source: format!("{}/{name}", input.base_dir),
+                    target: inside(&format!("/{name}")),
+                    recursive: false,
+                    optional: false,
+                });
+            }
+        }
+    }
+    steps.push(Step::Propagate { target: s.into(), kind: Propagation::Slave, recursive: true });
+    for (path, kind) in HOST_MOUNTS {
+        let target = inside(path);
+        match kind {
+            HostKind::Bidirectional => {
+                steps.push(Step::EnsureHostDir { path: (*path).into() });
+                steps.push(Step::Bind { source: (*path).into(), target, recursive: true, optional: false });
+            }
+            HostKind::Normal | HostKind::Optional => {
+                let optional = *kind == HostKind::Optional;
+                steps.push(Step::Bind { source: (*path).into(), target: target.clone(), recursive: true, optional });
+                steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: true });
+            }
+        }
+    }
+    for path in &input.etc_from_base {
+        let target = inside(path);
+        steps.push(Step::Bind { source: format!("{}{path}", input.base_dir), target: target.clone(), recursive: false, optional: false });
+        steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: false });
+    }
+    // The launcher's directory, read-only and without setuid: inside the
+    // sandbox it provides helpers, never a way back to privileges.
+    let libexec = inside("/usr/lib/snapd");
+    steps.push(Step::Bind { source: input.launcher_dir.clone(), target: libexec.clone(), recursive: false, optional: false });
+    steps.push(Step::RemountReadOnly { target: libexec.clone() });
+    steps.push(Step::Propagate { target: libexec, kind: Propagation::Slave, recursive: false });
+    let snap = inside(&input.snap_mount_dir);
+    steps.push(Step::Bind { source: input.snap_mount_dir.clone(), target: snap.clone(), recursive: true, optional: false });
+    steps.push(Step::Propagate { target: snap, kind: Propagation::Slave, recursive: true });
+    // pivot_root needs put_old to be a private mount point under the new root.
+    let hostfs = inside(HOSTFS);
+    steps.push(Step::EnsureHostfs { path: HOSTFS.into() });
+    steps.push(Step::Bind { source: hostfs.clone(), target: hostfs.clone(), recursive: false, optional: false });
+    steps.push(Step::Propagate { target: hostfs.clone(), kind: Propagation::Private, recursive: false });
+    steps.push(Step::PivotRoot { new_root: s.into(), put_old: hostfs });
+    // Now "/" is the snap's root; the old root is at HOSTFS.
+    steps.push(Step::Umount { target: format!("{HOSTFS}{s}"), lazy: false });
+    steps.push(Step::Rmdir { path: format!("{HOSTFS}{s}") });
+    steps.push(Step::Propagate { target: HOSTFS.into(), kind: Propagation::Slave, recursive: true });
+    for p in ["/sys", "/dev", "/proc"] {
+        steps.push(Step::Umount { target: format!("{HOSTFS}{p}"), lazy: true });
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    fn input() -> PlanInput {
+        PlanInput {
+            base_dir: "/snap/core/current".into(),
+            base_entries: vec![
+                BaseEntry::Dir("bin".into()),
+                BaseEntry::Dir("dev".into()),
+                BaseEntry::Dir("etc".into()),
+                BaseEntry::Symlink("lib64".into(), "usr/lib64".into()),
+                BaseEntry::File("meta.txt".into()),
+                BaseEntry::Dir("snap".into()),
+                BaseEntry::Dir("usr".into()),
+                BaseEntry::Dir("var".into()),
+            ],
+            scratch: "/tmp/snap-private-tmp/snap.rootfs_X".into(),
+            launcher_dir: "/usr/lib/confine".into(),
+            etc_from_base: vec!["/etc/nsswitch.conf".into()],
+            snap_mount_dir: "/snap".into(),
+        }
+    }
+
+    #[test]
+    fn golden_plan() {
+        let got: Vec<String> = plan(&input()).iter().map(|s| s.to_string()).collect();
+        let s = "/tmp/snap-private-tmp/snap.rootfs_X";
+        let mut want = vec![
+            "mount --make-rshared /".to_string(),
+            format!("mount --bind {s} {s}"),
+            format!("mount --make-unbindable {s}"),
+            format!("mount -t tmpfs -o uid=0,gid=0 tmpfs {s}"),
+            format!("chmod 0755 {s}"),
+            format!("mkdir -m 0755 {s}/bin"),
+            format!("mount --rbind /snap/core/current/bin {s}/bin"),
+            format!("mkdir -m 0755 {s}/dev"),
+            format!("mkdir -m 0755 {s}/etc"),
+            format!("ln -s usr/lib64 {s}/lib64"),
+            format!("touch {s}/meta.txt"),
+            format!("mount --bind /snap/core/current/meta.txt {s}/meta.txt"),
+            format!("mkdir -m 0755 {s}/snap"),
+            format!("mkdir -m 0755 {s}/usr"),
+            format!("mount --rbind /snap/core/current/usr {s}/usr"),
+            format!("mkdir -m 0755 {s}/var"),
+            format!("mount --rbind /snap/core/current/var {s}/var"),
+            format!("mount --make-rslave {s}"),
+        ];
+        for p in ["/dev", "/etc", "/home", "/root", "/proc", "/sys", "/tmp", "/var/snap", "/var/lib/snapd", "/var/tmp", "/run"] {
+            want.push(format!("mount --rbind {p} {s}{p}"));
+            want.push(format!("mount --make-rslave {s}{p}"));
+        }
+        for p in ["/lib/modules", "/lib/firmware", "/usr/src", "/var/log"] {
+            want.push(format!("mount --rbind {p} {s}{p}"));
+            want.push(format!("mount --make-rslave {s}{p}"));
+        }
+        for p in ["/media", "/run/netns"] {
+            want.push(format!("mkdir -p -m 0755 {p}"));
+            want.push(format!("mount --rbind {p} {s}{p}"));
+        }
+        for p in ["/mnt", "/var/lib/extrausers"] {
+            want.push(format!("mount --rbind {p} {s}{p}"));
+            want.push(format!("mount --make-rslave {s}{p}"));
+        }
+        want.extend([
+            format!("mount --bind /snap/core/current/etc/nsswitch.conf {s}/etc/nsswitch.conf"),
+            format!("mount --make-slave {s}/etc/nsswitch.conf"),
+            format!("mount --bind /usr/lib/confine {s}/usr/lib/snapd"),
+            format!("mount -o remount,bind,ro,nosuid,nodev {s}/usr/lib/snapd"),
+            format!("mount --make-slave {s}/usr/lib/snapd"),
+            format!("mount --rbind /snap {s}/snap"),
+            format!("mount --make-rslave {s}/snap"),
+            "mkdir -p -m 0755 /var/lib/snapd/hostfs".to_string(),
+            format!("mount --bind {s}/var/lib/snapd/hostfs {s}/var/lib/snapd/hostfs"),
+            format!("mount --make-private {s}/var/lib/snapd/hostfs"),
+            format!("pivot_root {s} {s}/var/lib/snapd/hostfs"),
+            format!("umount /var/lib/snapd/hostfs{s}"),
+            format!("rmdir /var/lib/snapd/hostfs{s}"),
+            "mount --make-rslave /var/lib/snapd/hostfs".to_string(),
+            "umount --lazy /var/lib/snapd/hostfs/sys".to_string(),
+            "umount --lazy /var/lib/snapd/hostfs/dev".to_string(),
+            "umount --lazy /var/lib/snapd/hostfs/proc".to_string(),
+        ]);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn optional_mounts_are_marked() {
+        let optional: Vec<String> = plan(&input())
+            .into_iter()
+            .filter_map(|s| match s {
+                Step::Bind { source, optional: true, .. } => Some(source),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(optional, ["/lib/modules", "/lib/firmware", "/mnt", "/var/lib/extrausers"]);
+    }
+
+    #[test]
+    fn host_directories_are_never_taken_from_the_base() {
+        for name in ["dev", "etc", "home", "root", "proc", "sys", "tmp", "run", "media", "mnt"] {
+            assert!(host_mounted_top_level(name), "{name}");
+        }
+        for name in ["usr", "var", "lib", "bin", "snap"] {
+            assert!(!host_mounted_top_level(name), "{name}");
+        }
+    }
+}
