@@ -92,7 +92,9 @@ fn list_base<S: Sys>(sys: &S, base: &Base) -> Result<Vec<BaseEntry>> {
 
 /// Whether the host says it is Debian or derived from it.
 fn host_is_debian_like<S: Sys>(sys: &S) -> bool {
-    let Ok(text) = crate::fs::read_small_file(sys, "/etc/os-release", 64 * 1024) else { return false };
+    // /etc/os-release is usually a symlink to /usr/lib/os-release.
+    let read = |p| crate::fs::read_small_file(sys, p, 64 * 1024);
+    let Ok(text) = read("/etc/os-release").or_else(|_| read("/usr/lib/os-release")) else { return false };
     String::from_utf8_lossy(&text).lines().any(|l| {
         let (k, v) = l.split_once('=').unwrap_or(("", ""));
         (k == "ID" || k == "ID_LIKE") && v.trim_matches('"').split(' ').any(|w| w == "debian")
