@@ -16,7 +16,7 @@ use crate::sys::{Proc, Source, Sys};
 use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
 use preserve::NS_DIR;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
 /// Moves into the mount namespace of PID 1, so that a launch from inside
 /// another snap's sandbox builds from the host's view.
@@ -60,25 +60,48 @@ fn self_bind<S: Sys>(sys: &S, path: &str) -> Result<()> {
 /// Once per boot, under the global lock: `/snap` must propagate mounts to
 /// the snaps (shared), and `/run/snapd/ns` must be a private mount point so
 /// the preserved namespaces do not propagate anywhere.
+///
+/// Usually all of this is in place already: then nothing is changed and
+/// the global lock is not taken; otherwise the state is checked again under
+/// the lock before anything is changed.
 pub fn init_global<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
+    if global_todo(sys, proc)? == GlobalTodo::default() {
+        return Ok(());
+    }
     let _global = lock::acquire(sys, "", debug)?;
-    let entries = mounts(sys, proc)?;
-    let shared = |p: &str| mountinfo::last_at(&entries, p).is_some_and(|e| e.is_shared());
-    if !shared("/") && !shared(SNAP_MOUNT_DIR) {
+    lock::mkpath_root(sys, NS_DIR)?;
+    let todo = global_todo(sys, proc)?;
+    if todo.share_snap {
         debug.say("making /snap a shared mount point");
         self_bind(sys, SNAP_MOUNT_DIR)?;
         propagate(sys, SNAP_MOUNT_DIR, MsFlags::MS_SHARED | MsFlags::MS_REC, "--make-rshared")?;
     }
-    lock::mkpath_root(sys, NS_DIR)?;
-    match mountinfo::last_at(&entries, NS_DIR) {
-        None => {
-            self_bind(sys, NS_DIR)?;
-            propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?;
-        }
-        Some(e) if e.is_shared() => propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?,
-        Some(_) => {}
+    if todo.bind_ns_dir {
+        self_bind(sys, NS_DIR)?;
+    }
+    if todo.bind_ns_dir || todo.privatize_ns_dir {
+        propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?;
     }
     Ok(())
+}
+
+/// What the global set-up still has to do.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct GlobalTodo {
+    share_snap: bool,
+    bind_ns_dir: bool,
+    privatize_ns_dir: bool,
+}
+
+fn global_todo<S: Sys>(sys: &S, proc: &Proc) -> Result<GlobalTodo> {
+    let entries = mounts(sys, proc)?;
+    let shared = |p: &str| mountinfo::last_at(&entries, p).is_some_and(|e| e.is_shared());
+    let ns_dir = mountinfo::last_at(&entries, NS_DIR);
+    Ok(GlobalTodo {
+        share_snap: !shared("/") && !shared(SNAP_MOUNT_DIR),
+        bind_ns_dir: ns_dir.is_none(),
+        privatize_ns_dir: ns_dir.is_some_and(|e| e.is_shared()),
+    })
 }
 
 /// Refuses to start a snap that is being removed.
@@ -143,18 +166,23 @@ fn join_or_build<S: Sys>(
     proc: &Proc,
     inv: &Invocation,
     base: &Base,
-    ns_dir: &OwnedFd,
     launcher_dir: &str,
     debug: &Debug,
 ) -> Result<Reached> {
     let instance = inv.instance.as_str();
     let original = sys.open_ns(proc, None, "mnt")?;
-    if let Some(preserved) = preserve::open(sys, proc, ns_dir.as_fd(), instance)? {
+    let open_ns_dir = || open_path(sys, NS_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned).map(|o| o.fd);
+    let existing = match open_ns_dir() {
+        Ok(dir) => preserve::open(sys, proc, dir.as_fd(), instance)?.map(|p| (dir, p)),
+        Err(e) if e.errno_value() == Some(nix::errno::Errno::ENOENT) => None,
+        Err(e) => return Err(e),
+    };
+    if let Some((ns_dir, preserved)) = existing {
         let recorded = preserve::recorded_base(sys, ns_dir.as_fd(), instance)?;
         let base_changed = recorded.as_deref().is_some_and(|b| b != base.requested);
-        let dev = preserve::base_device(sys, proc, base)?;
+        let dev = preserve::base_device(sys, base)?;
         sys.setns_mount(preserved.fd.as_fd()).context(|| format!("join {NS_DIR}/{instance}.mnt"))?;
-        let fresh = preserve::uses_base_device(sys, proc, dev)?;
+        let fresh = preserve::uses_base_device(sys, dev)?;
         if fresh && !base_changed {
             debug.say(format_args!("joined the preserved mount namespace of {instance}"));
             return Ok(Reached::Joined);
@@ -170,6 +198,12 @@ fn join_or_build<S: Sys>(
         sys.setns_mount(original.as_fd())?;
         preserve::discard(sys, ns_dir.as_fd(), instance)?;
     }
+    // Only a build needs the global set-up (a preserved namespace implies
+    // it was done); taking the global lock inside the snap's lock is the
+    // only order in which the two are ever taken.
+    init_global(sys, proc, debug)?;
+    debug.step("set up the global mount state");
+    let ns_dir = open_ns_dir()?;
     unshare_newer_than(sys, proc, original.as_fd(), debug)?;
     rootfs::build(sys, instance, base, launcher_dir, debug)?;
     let new_ns = sys.open_ns(proc, None, "mnt")?;
@@ -182,19 +216,17 @@ fn join_or_build<S: Sys>(
 /// cgroup, then a namespace of this command's own with a new devpts.
 pub fn enter<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, launcher_dir: &str, debug: &Debug) -> Result<Reached> {
     join_init_mount_ns(sys, proc, debug)?;
-    init_global(sys, proc, debug)?;
-    debug.step("set up the global mount state");
     let instance = inv.instance.as_str();
     let reached = {
         let _lock: Lock = lock::acquire(sys, instance, debug)?;
         check_not_removed(sys, instance)?;
-        let ns_dir = open_path(sys, NS_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned)?.fd;
         let base = rootfs::locate_base(sys, &inv.base)?;
-        let reached = join_or_build(sys, proc, inv, &base, &ns_dir, launcher_dir, debug)?;
+        let reached = join_or_build(sys, proc, inv, &base, launcher_dir, debug)?;
+        debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
         cgroup::join_freezer(sys, instance, sys.pid(), debug)?;
         reached
     };
-    debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
+    debug.step("join the freezer cgroup");
     // This command's own namespace: its devpts and anything mounted later
     // stay here, never in the shared namespace.
     sys.unshare_mount_ns()?;

@@ -7,7 +7,6 @@
 //! practice: the launcher) can have put it there.
 
 use crate::error::{Context, Error, Result};
-use crate::mountinfo;
 use crate::rootfs::Base;
 use crate::sys::{Proc, Source, Sys};
 use nix::errno::Errno;
@@ -69,26 +68,24 @@ pub fn recorded_base<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) ->
     Ok(String::from_utf8_lossy(&text).lines().find_map(|l| l.strip_prefix("base-snap-name=").map(str::to_string)))
 }
 
-/// The device (major, minor) of the base revision as mounted on the host.
-pub fn base_device<S: Sys>(sys: &S, proc: &Proc, base: &Base) -> Result<(u32, u32)> {
-    let text = sys.read_proc(proc, &format!("{}/mountinfo", sys.pid()), 8 << 20)?;
-    let entries = mountinfo::parse(&String::from_utf8_lossy(&text))?;
-    match mountinfo::last_at(&entries, &base.dir()) {
-        Some(e) => Ok((e.major, e.minor)),
-        None => Err(Error::new(format!("find mount entry for snap {} revision {}", base.name, base.revision))),
-    }
+/// The device of `path` as seen from the current root (`stat`'s `st_dev`).
+fn device_of<S: Sys>(sys: &S, path: &str) -> Result<u64> {
+    let root = sys.root()?;
+    let fd = sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    Ok(sys.fstat(fd.as_fd())?.dev)
 }
 
-/// Inside a preserved namespace: whether `/`, `/usr` or something under
-/// `/usr` still comes from the base device (not counting tmpfs).
-pub fn uses_base_device<S: Sys>(sys: &S, proc: &Proc, dev: (u32, u32)) -> Result<bool> {
-    let text = sys.read_proc(proc, &format!("{}/mountinfo", sys.pid()), 8 << 20)?;
-    let entries = mountinfo::parse(&String::from_utf8_lossy(&text))?;
-    Ok(entries.iter().any(|e| {
-        e.fs_type != "tmpfs"
-            && (e.major, e.minor) == dev
-            && (e.mount_point == "/" || e.mount_point == "/usr" || e.mount_point.starts_with("/usr/"))
-    }))
+/// The device of the base revision as mounted on the host.
+pub fn base_device<S: Sys>(sys: &S, base: &Base) -> Result<u64> {
+    device_of(sys, &base.dir()).map_err(|e| e.within(format!("find the device of snap {} revision {}", base.name, base.revision)))
+}
+
+/// Inside a preserved namespace: whether `/usr` still comes from the base
+/// device. `/usr` is always a bind of the base's own `/usr` in the
+/// namespaces the launcher builds, so a refreshed base shows up as another
+/// device there.
+pub fn uses_base_device<S: Sys>(sys: &S, dev: u64) -> Result<bool> {
+    Ok(device_of(sys, "/usr")? == dev)
 }
 
 /// Binds the current mount namespace (`new_ns`) to `<instance>.mnt` from
