@@ -14,7 +14,7 @@ export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparmor-utils \
 	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace
 
-.PHONY: deps build install uninstall check demo clippy
+.PHONY: deps build examples install uninstall check demo clippy
 
 deps:
 	apt-get update
@@ -28,7 +28,20 @@ STATIC_DIR := target/$(HOST_TRIPLE)/release
 
 build:
 	$(CARGO) build --release --workspace --locked
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --locked -p confine --target $(HOST_TRIPLE)
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --locked -p confine -p confine-probe --target $(HOST_TRIPLE)
+
+# The example snaps, as squashfs files in target/examples.
+EXAMPLES := target/examples
+examples: build
+	rm -rf $(EXAMPLES) && mkdir -p $(EXAMPLES)
+	examples/base/build.sh $(EXAMPLES)/debian12
+	for s in hello hello-classic; do \
+		cp -a examples/$$s $(EXAMPLES)/$$s && \
+		install -D -m 0755 $(STATIC_DIR)/confine-probe $(EXAMPLES)/$$s/bin/hello || exit 1; \
+	done
+	for s in debian12 hello hello-classic; do \
+		mksquashfs $(EXAMPLES)/$$s $(EXAMPLES)/$$s.snap -all-root -noappend -quiet -no-progress || exit 1; \
+	done
 
 install: build
 	install -d -m 0755 $(LIBEXECDIR)

@@ -171,6 +171,31 @@ fn report(out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Where the /tmp the app sees comes from: the root of its topmost mount.
+fn tmp_source() -> String {
+    let info = read_file("/proc/self/mountinfo");
+    let last = info.lines().filter(|l| l.split(' ').nth(4) == Some("/tmp")).last();
+    match last.and_then(|l| l.split(' ').nth(3)) {
+        Some("/") => "the host's /tmp (not private)".into(),
+        Some(root) => format!("private ({root})"),
+        None => "the root filesystem's /tmp".into(),
+    }
+}
+
+/// Which device nodes can be opened for reading.
+fn device_access() -> Vec<String> {
+    ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/tty", "/dev/mem", "/dev/kmsg", "/dev/loop0"]
+        .iter()
+        .map(|d| {
+            let v = match std::fs::File::open(d) {
+                Ok(_) => "ok".to_string(),
+                Err(e) => errno_name(e.raw_os_error().unwrap_or(0)),
+            };
+            format!("{}={v}", d.trim_start_matches("/dev/"))
+        })
+        .collect()
+}
+
 fn sandbox(out: &mut impl Write) -> std::io::Result<()> {
     let status = read_file("/proc/self/status");
     let seccomp = match status_field(&status, "Seccomp").as_str() {
@@ -195,6 +220,12 @@ fn sandbox(out: &mut impl Write) -> std::io::Result<()> {
         probes.push(format!("{name}={}", try_call(name).unwrap_or_default()));
     }
     writeln!(out, "denied calls   : {}", probes.join(" "))?;
+    writeln!(out, "/tmp           : {}", tmp_source())?;
+    writeln!(out, "devices        : {}", device_access().join(" "))?;
+    let pts: Vec<String> = std::fs::read_dir("/dev/pts")
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    writeln!(out, "/dev/pts       : {}", if pts.is_empty() { "(empty)".to_string() } else { pts.join(" ") })?;
     for var in ["SNAP_INSTANCE_NAME", "SNAP_COOKIE", "PATH", "TMPDIR", "HOME"] {
         writeln!(out, "{var:<15}: {}", std::env::var(var).unwrap_or_else(|_| "(unset)".into()))?;
     }
