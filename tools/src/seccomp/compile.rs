@@ -1,4 +1,4 @@
-//! Turning a parsed policy into BPF programs with libseccomp.
+//! Turning a parsed policy into BPF programs.
 //!
 //! Two filters are built, as snapd does since it learnt explicit denials:
 //!
@@ -12,19 +12,20 @@
 //!
 //! The legacy `.bin` format holds the allow program only, so a policy with
 //! `~` lines cannot be compiled to it.
+//!
+//! Two backends write the programs: our own generator ([`super::native`],
+//! the default where it is available) and libseccomp
+//! ([`super::via_libseccomp`]). Both give the same verdict for every call;
+//! the tests check that over large tables of inputs.
 
-use std::io::Read;
 use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream;
-use std::thread;
 
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{ScmpArch, ScmpSyscall};
 use policy_cache::{Policy, Program, Which};
 
-use super::arch;
 use super::parse::{ArgCondition, Comparison, Kind, Operand, Rule, Source};
 use super::users::IdResolver;
-use super::Error;
+use super::{arch, native, syscalls, via_libseccomp, Error};
 
 /// The errno for calls the allow filter does not list.
 pub const ERRNO_IMPLICIT_DENIAL: i32 = libc::EPERM;
@@ -40,20 +41,52 @@ pub enum Format {
     Bin,
 }
 
+/// Which code writes the programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Our own generator.
+    Native,
+    /// libseccomp.
+    Libseccomp,
+}
+
 /// How to compile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     pub format: Format,
     /// The architecture added next to the native one, if any.
     pub secondary_arch: Option<ScmpArch>,
+    pub backend: Backend,
 }
 
 impl Options {
-    /// Options for filters that run on this host.
+    /// Options for filters that run on this host. `.bin2` files are
+    /// written by the native backend where it handles this host's
+    /// architectures; legacy `.bin` files by libseccomp, so that they are
+    /// the same bytes Debian's `snap-seccomp` writes.
     pub fn for_host(format: Format) -> Self {
+        let options = Options::with_arches(format, arch::host_secondary_arch());
+        match format {
+            Format::Bin2 => options,
+            Format::Bin => Options {
+                backend: Backend::Libseccomp,
+                ..options
+            },
+        }
+    }
+
+    /// Options for the native architecture and `secondary_arch`, with the
+    /// best backend for them.
+    pub fn with_arches(format: Format, secondary_arch: Option<ScmpArch>) -> Self {
+        let backend = if native::supports(ScmpArch::native(), secondary_arch) {
+            Backend::Native
+        } else {
+            Backend::Libseccomp
+        };
         Options {
             format,
-            secondary_arch: arch::host_secondary_arch(),
+            secondary_arch,
+            backend,
         }
     }
 }
@@ -65,10 +98,43 @@ pub struct Ignored {
     pub syscall: String,
 }
 
-/// The libseccomp filters built from a policy, ready to be exported.
+/// A condition with its value resolved to a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Condition {
+    /// Argument position, 0 to 5.
+    pub index: u32,
+    pub comparison: Comparison,
+    pub datum: u64,
+}
+
+/// A rule ready for a backend: a known system call, numeric conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub line: usize,
+    pub syscall: String,
+    pub kind: Kind,
+    pub conditions: Vec<Condition>,
+}
+
+/// What the filters do besides their rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Complain mode: the allow filter logs instead of refusing.
+    pub complain: bool,
+    /// Complain mode without the log action: the allow filter allows
+    /// everything and holds no rules.
+    pub complain_without_log: bool,
+    /// Whether a deny filter is written (`.bin2`).
+    pub with_deny: bool,
+}
+
+/// The programs built from a policy.
 pub struct Build {
     /// `None` for an unrestricted policy.
-    filters: Option<Filters>,
+    programs: Option<(Program, Option<Program>)>,
+    rules: Vec<Resolved>,
+    plan: Plan,
+    secondary_arch: Option<ScmpArch>,
     /// Rules skipped because their system call is unknown here.
     pub ignored: Vec<Ignored>,
     /// Complain mode was asked for but the kernel cannot log, so the allow
@@ -78,77 +144,18 @@ pub struct Build {
     pub complain_without_log: bool,
 }
 
-struct Filters {
-    allow: ScmpFilterContext,
-    /// `None` in the `.bin` format.
-    deny: Option<ScmpFilterContext>,
-}
-
 /// Whether the running kernel (and libseccomp) support the `LOG` action.
 pub fn log_action_supported() -> bool {
-    ScmpFilterContext::new(ScmpAction::Log).is_ok()
+    via_libseccomp::log_action_supported()
 }
 
-fn new_filter(action: ScmpAction, secondary: Option<ScmpArch>, which: Which) -> Result<ScmpFilterContext, Error> {
-    let mut ctx = ScmpFilterContext::new(action).map_err(|source| Error::Seccomp {
-        what: format!("create the {which} filter"),
-        source,
-    })?;
-    add_arch(&mut ctx, secondary, which)?;
-    Ok(ctx)
-}
-
-fn add_arch(ctx: &mut ScmpFilterContext, arch: Option<ScmpArch>, which: Which) -> Result<(), Error> {
-    let Some(arch) = arch else {
-        return Ok(());
-    };
-    let err = |source| Error::Seccomp {
-        what: format!("add architecture {arch:?} to the {which} filter"),
-        source,
-    };
-    if !ctx.is_arch_present(arch).map_err(err)? {
-        ctx.add_arch(arch).map_err(err)?;
-    }
-    Ok(())
-}
-
-/// Builds the filters for a parsed policy.
-pub fn build(source: &Source, options: &Options, ids: &mut IdResolver) -> Result<Build, Error> {
-    if source.unrestricted {
-        return Ok(Build {
-            filters: None,
-            ignored: Vec::new(),
-            complain_without_log: false,
-        });
-    }
-    if options.format == Format::Bin {
-        if let Some(rule) = source.denials().next() {
-            return Err(Error::DenialNeedsBin2 { line: rule.line });
-        }
-    }
-
-    let secondary = options.secondary_arch;
-    let mut complain_without_log = false;
-    let mut allow = if source.complain {
-        match new_filter(ScmpAction::Log, secondary, Which::Allow) {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                log::debug!("the log action is unavailable ({e}); complain mode allows everything");
-                complain_without_log = true;
-                new_filter(ScmpAction::Allow, secondary, Which::Allow)?
-            }
-        }
-    } else {
-        new_filter(ScmpAction::Errno(ERRNO_IMPLICIT_DENIAL), secondary, Which::Allow)?
-    };
-    let mut deny = match options.format {
-        Format::Bin2 => Some(new_filter(ScmpAction::Allow, secondary, Which::Deny)?),
-        Format::Bin => None,
-    };
-
+/// Resolves the rules of a policy: unknown system calls are set aside,
+/// user and group names become ids.
+pub fn resolve(source: &Source, ids: &mut IdResolver) -> Result<(Vec<Resolved>, Vec<Ignored>), Error> {
+    let mut rules = Vec::with_capacity(source.rules.len());
     let mut ignored = Vec::new();
     for rule in &source.rules {
-        let Ok(syscall) = ScmpSyscall::from_name(&rule.syscall) else {
+        if !syscalls::is_listed(&rule.syscall) && ScmpSyscall::from_name(&rule.syscall).is_err() {
             log::debug!(
                 "line {}: ignoring {:?}: no such system call on this architecture",
                 rule.line,
@@ -159,50 +166,22 @@ pub fn build(source: &Source, options: &Options, ids: &mut IdResolver) -> Result
                 syscall: rule.syscall.clone(),
             });
             continue;
-        };
-        let (ctx, action) = match rule.kind {
-            // A default-allow filter takes no allow rules (libseccomp refuses
-            // a rule whose action is the default).
-            Kind::Allow if complain_without_log => continue,
-            Kind::Allow => (&mut allow, ScmpAction::Allow),
-            Kind::Deny => match deny.as_mut() {
-                Some(deny) => (deny, ScmpAction::Errno(ERRNO_EXPLICIT_DENIAL)),
-                None => return Err(Error::DenialNeedsBin2 { line: rule.line }),
-            },
-        };
-        let conditions = conditions(rule, ids)?;
-        add_rule(ctx, action, syscall, &conditions).map_err(|source| Error::Seccomp {
-            what: format!("add the rule of line {}", rule.line),
-            source,
-        })?;
+        }
+        rules.push(Resolved {
+            line: rule.line,
+            syscall: rule.syscall.clone(),
+            kind: rule.kind,
+            conditions: conditions(rule, ids)?,
+        });
     }
-    Ok(Build {
-        filters: Some(Filters { allow, deny }),
-        ignored,
-        complain_without_log,
-    })
+    Ok((rules, ignored))
 }
 
-/// Adds a rule exactly as written when libseccomp can, and otherwise lets
-/// it adapt the rule to each architecture (for calls that are multiplexed
-/// on some of them, like `socket` through `socketcall` on x86).
-fn add_rule(
-    ctx: &mut ScmpFilterContext,
-    action: ScmpAction,
-    syscall: ScmpSyscall,
-    conditions: &[ScmpArgCompare],
-) -> Result<(), libseccomp::error::SeccompError> {
-    if ctx.add_rule_conditional_exact(action, syscall, conditions).is_ok() {
-        return Ok(());
-    }
-    ctx.add_rule_conditional(action, syscall, conditions).map(|_| ())
-}
-
-fn conditions(rule: &Rule, ids: &mut IdResolver) -> Result<Vec<ScmpArgCompare>, Error> {
+fn conditions(rule: &Rule, ids: &mut IdResolver) -> Result<Vec<Condition>, Error> {
     rule.args.iter().map(|c| condition(c, rule.line, ids)).collect()
 }
 
-fn condition(c: &ArgCondition, line: usize, ids: &mut IdResolver) -> Result<ScmpArgCompare, Error> {
+fn condition(c: &ArgCondition, line: usize, ids: &mut IdResolver) -> Result<Condition, Error> {
     let datum = match &c.operand {
         Operand::Value(v) => *v,
         Operand::User(name) => ids
@@ -214,81 +193,111 @@ fn condition(c: &ArgCondition, line: usize, ids: &mut IdResolver) -> Result<Scmp
             .map(u64::from)
             .map_err(|reason| Error::Line { line, reason })?,
     };
-    let op = match c.comparison {
-        Comparison::Equal => ScmpCompareOp::Equal,
-        Comparison::NotEqual => ScmpCompareOp::NotEqual,
-        Comparison::Less => ScmpCompareOp::Less,
-        Comparison::LessOrEqual => ScmpCompareOp::LessOrEqual,
-        Comparison::Greater => ScmpCompareOp::Greater,
-        Comparison::GreaterOrEqual => ScmpCompareOp::GreaterEqual,
-        Comparison::MaskedEqual(mask) => ScmpCompareOp::MaskedEqual(mask),
+    Ok(Condition {
+        index: c.index,
+        comparison: c.comparison,
+        datum,
+    })
+}
+
+/// Builds the programs for a parsed policy.
+pub fn build(source: &Source, options: &Options, ids: &mut IdResolver) -> Result<Build, Error> {
+    let plan = Plan {
+        complain: source.complain,
+        complain_without_log: false,
+        with_deny: options.format == Format::Bin2,
     };
-    Ok(ScmpArgCompare::new(c.index, op, datum))
+    if source.unrestricted {
+        return Ok(Build {
+            programs: None,
+            rules: Vec::new(),
+            plan,
+            secondary_arch: options.secondary_arch,
+            ignored: Vec::new(),
+            complain_without_log: false,
+        });
+    }
+    if options.format == Format::Bin {
+        if let Some(rule) = source.denials().next() {
+            return Err(Error::DenialNeedsBin2 { line: rule.line });
+        }
+    }
+    let complain_without_log = source.complain && !log_action_supported();
+    if complain_without_log {
+        log::debug!("the log action is unavailable; complain mode allows everything");
+    }
+    let plan = Plan {
+        complain_without_log,
+        ..plan
+    };
+    let (rules, ignored) = resolve(source, ids)?;
+    let programs = match options.backend {
+        Backend::Native => native_programs(&rules, &plan, options.secondary_arch)?,
+        Backend::Libseccomp => via_libseccomp::build(&rules, &plan, options.secondary_arch)?.programs()?,
+    };
+    Ok(Build {
+        programs: Some(programs),
+        rules,
+        plan,
+        secondary_arch: options.secondary_arch,
+        ignored,
+        complain_without_log,
+    })
+}
+
+fn native_programs(
+    rules: &[Resolved],
+    plan: &Plan,
+    secondary: Option<ScmpArch>,
+) -> Result<(Program, Option<Program>), Error> {
+    let mut arches = vec![ScmpArch::native()];
+    arches.extend(secondary);
+    let (default, kept): (u32, &[Resolved]) = if plan.complain_without_log {
+        (native::RET_ALLOW, &[])
+    } else if plan.complain {
+        (native::RET_LOG, rules)
+    } else {
+        (native::RET_ERRNO | ERRNO_IMPLICIT_DENIAL.unsigned_abs(), rules)
+    };
+    let allow = native::filter(kept, Kind::Allow, native::RET_ALLOW, default, &arches, Which::Allow)
+        .map_err(Error::Generate)?;
+    let deny = if plan.with_deny {
+        let action = native::RET_ERRNO | ERRNO_EXPLICIT_DENIAL.unsigned_abs();
+        Some(
+            native::filter(rules, Kind::Deny, action, native::RET_ALLOW, &arches, Which::Deny)
+                .map_err(Error::Generate)?,
+        )
+    } else {
+        None
+    };
+    Ok((allow, deny))
 }
 
 impl Build {
     /// Whether the policy loads no filter at all.
     pub fn is_unrestricted(&self) -> bool {
-        self.filters.is_none()
+        self.programs.is_none()
     }
 
-    /// Exports the filters as BPF programs.
+    /// The compiled programs.
     pub fn policy(&self) -> Result<Policy, Error> {
-        let Some(filters) = &self.filters else {
-            return Ok(Policy::Unrestricted);
-        };
-        let allow = export(&filters.allow, Which::Allow)?;
-        let deny = filters.deny.as_ref().map(|d| export(d, Which::Deny)).transpose()?;
-        Ok(Policy::Filtered { allow, deny })
+        Ok(match &self.programs {
+            None => Policy::Unrestricted,
+            Some((allow, deny)) => Policy::Filtered {
+                allow: allow.clone(),
+                deny: deny.clone(),
+            },
+        })
     }
 
     /// Writes libseccomp's human-readable form of both filters (for
-    /// debugging).
+    /// debugging; built with libseccomp whichever backend compiled).
     pub fn write_pfc(&self, out: impl AsFd) -> Result<(), Error> {
-        let Some(filters) = &self.filters else {
+        if self.programs.is_none() {
             return Ok(());
-        };
-        let fd = out.as_fd();
-        for (which, ctx) in [
-            (Which::Allow, Some(&filters.allow)),
-            (Which::Deny, filters.deny.as_ref()),
-        ] {
-            if let Some(ctx) = ctx {
-                ctx.export_pfc(fd).map_err(|source| Error::Seccomp {
-                    what: format!("print the {which} filter"),
-                    source,
-                })?;
-            }
         }
-        Ok(())
+        via_libseccomp::build(&self.rules, &self.plan, self.secondary_arch)?.write_pfc(out)
     }
-}
-
-/// Exports one filter. libseccomp 2.5 only writes to a file descriptor, so
-/// the program goes through a socket pair that a second thread drains (the
-/// program may be larger than the socket buffer).
-fn export(ctx: &ScmpFilterContext, which: Which) -> Result<Program, Error> {
-    let io_err = |source| Error::Io {
-        what: format!("export the {which} filter"),
-        source,
-    };
-    let (mut reader, writer) = UnixStream::pair().map_err(io_err)?;
-    let drain = thread::spawn(move || {
-        let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map(|_| bytes)
-    });
-    let exported = ctx.export_bpf(&writer);
-    drop(writer);
-    let read = drain.join().map_err(|_| Error::Io {
-        what: format!("export the {which} filter"),
-        source: std::io::Error::other("reader failed"),
-    })?;
-    exported.map_err(|source| Error::Seccomp {
-        what: format!("export the {which} filter"),
-        source,
-    })?;
-    let bytes = read.map_err(io_err)?;
-    Program::from_bytes(which, &bytes).map_err(Error::Format)
 }
 
 /// Encodes a policy in the chosen format.

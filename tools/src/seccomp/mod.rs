@@ -3,14 +3,17 @@
 //! The pieces, in the order they run:
 //!
 //! * [`parse`] reads the text into rules, without touching the system;
-//! * [`compile`] resolves user and group names ([`users`]), builds the
-//!   allow and deny filters with libseccomp for the native and the secondary
-//!   architecture ([`arch`]) and exports them;
+//! * [`compile`] resolves user and group names ([`users`]) and builds the
+//!   allow and deny programs for the native and the secondary architecture
+//!   ([`arch`]), with our own generator ([`native`], which uses [`asm`]) or
+//!   with libseccomp ([`via_libseccomp`]);
 //! * [`output`] writes the file atomically.
 //!
-//! [`version`] produces the fingerprint snapd embeds in every `.src`, and
+//! [`version`] produces the fingerprint snapd embeds in every `.src`,
 //! [`bpf`] runs compiled programs without the kernel, for tests and
-//! diagnostics.
+//! diagnostics, and [`semantics`] says what a policy means straight from its
+//! rules (the yardstick for both backends, and the answer to "which line
+//! allows this call").
 
 use std::fmt;
 use std::io;
@@ -20,15 +23,20 @@ use libseccomp::error::SeccompError;
 use policy_cache::{FormatError, Policy};
 
 pub mod arch;
+pub mod asm;
 pub mod bpf;
 pub mod compile;
 pub mod constants;
+pub mod native;
 pub mod output;
 pub mod parse;
+pub mod semantics;
+pub mod syscalls;
 pub mod users;
 pub mod version;
+pub mod via_libseccomp;
 
-pub use compile::{Build, Format, Ignored, Options};
+pub use compile::{Backend, Build, Format, Ignored, Options};
 pub use users::IdResolver;
 
 /// Everything that can go wrong while compiling. Every message starts with
@@ -41,6 +49,8 @@ pub enum Error {
     Line { line: usize, reason: String },
     /// A `~` line while compiling to the legacy `.bin` format.
     DenialNeedsBin2 { line: usize },
+    /// Our generator could not write a program.
+    Generate(String),
     /// libseccomp refused something.
     Seccomp { what: String, source: SeccompError },
     /// A program does not fit the file format.
@@ -58,6 +68,7 @@ impl fmt::Display for Error {
                 f,
                 "cannot compile line {line} to the .bin format: explicit denials (~) need the .bin2 format"
             ),
+            Error::Generate(reason) => f.write_str(reason),
             Error::Seccomp { what, source } => write!(f, "cannot {what}: {source}"),
             Error::Format(e) => write!(f, "cannot encode the policy: {e}"),
             Error::Io { what, source } => write!(f, "cannot {what}: {source}"),
@@ -72,7 +83,7 @@ impl std::error::Error for Error {
             Error::Seccomp { source, .. } => Some(source),
             Error::Format(e) => Some(e),
             Error::Io { source, .. } => Some(source),
-            Error::Line { .. } | Error::DenialNeedsBin2 { .. } => None,
+            Error::Line { .. } | Error::DenialNeedsBin2 { .. } | Error::Generate(_) => None,
         }
     }
 }

@@ -33,10 +33,7 @@ fn ids() -> IdResolver {
 }
 
 fn options(format: Format) -> Options {
-    Options {
-        format,
-        secondary_arch: arch::compat_arch(ScmpArch::native()),
-    }
+    Options::with_arches(format, arch::compat_arch(ScmpArch::native()))
 }
 
 fn compile(text: &str) -> Compiled {
@@ -186,10 +183,7 @@ fn compat_arch_is_filtered_too() {
     let arm = bpf::evaluate(&c.policy, &SeccompData::new(bpf::AUDIT_ARCH_AARCH64, 63, [0; 6])).unwrap();
     assert_eq!(arm, Verdict::KillThread);
 
-    let native_only = Options {
-        format: Format::Bin2,
-        secondary_arch: None,
-    };
+    let native_only = Options::with_arches(Format::Bin2, None);
     let c = compile_text("read\n", &native_only, &mut ids()).unwrap();
     let n = ScmpSyscall::from_name_by_arch("read", ScmpArch::X86)
         .unwrap()

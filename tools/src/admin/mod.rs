@@ -1,0 +1,229 @@
+//! What the admin command does, as a library: registering snaps,
+//! connecting and disconnecting their plugs, assigning devices. Each change
+//! runs under the state lock, regenerates the affected snap's policy and
+//! puts it in force ([`crate::deploy`]) before the state is written, so a
+//! failure leaves both the old state and the old policy.
+//!
+//! Only root may change anything on the real system.
+
+use std::fmt;
+use std::path::Path;
+
+use naming::InstanceName;
+
+use crate::deploy::{self, Parser, Report};
+use crate::interfaces::{self, catalog, Catalog, Interface, SlotAttrs};
+use crate::paths::Paths;
+use crate::policy::{self, Connected, PolicyFiles, Snap};
+use crate::snapyaml::{self, SnapYaml};
+use crate::state::{self, State};
+
+mod connect;
+mod listing;
+mod register;
+mod slots;
+
+pub use connect::{parse_plug_ref, PlugRef};
+pub use listing::{ConnectionRow, InterfaceRow};
+pub use register::Registered;
+pub use slots::parse_attrs as parse_slot_attrs;
+
+/// Why an admin command failed; the text starts with "cannot".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+macro_rules! from_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error(e.to_string())
+            }
+        }
+    )*};
+}
+
+from_error!(
+    state::Error,
+    deploy::Error,
+    policy::Error,
+    interfaces::Error,
+    snapyaml::Error
+);
+
+/// The slot every interface without attributes has on the system.
+pub const SYSTEM: &str = "system";
+
+/// The admin's view of the system.
+pub struct Admin {
+    pub paths: Paths,
+    pub parser: Parser,
+    version_info: std::sync::OnceLock<String>,
+    fixed_version_info: Option<String>,
+}
+
+impl Admin {
+    /// The admin for `paths`, loading profiles as [`Parser::from_env`]
+    /// decides.
+    pub fn new(paths: Paths) -> Result<Self, Error> {
+        let parser = Parser::from_env(&paths)?;
+        Ok(Admin {
+            paths,
+            parser,
+            version_info: std::sync::OnceLock::new(),
+            fixed_version_info: None,
+        })
+    }
+
+    /// Uses a fixed compiler version line in `.src` files (for tests).
+    pub fn with_version_info(mut self, info: &str) -> Self {
+        self.fixed_version_info = Some(info.to_owned());
+        self
+    }
+
+    fn version_info(&self) -> Result<String, Error> {
+        if let Some(v) = &self.fixed_version_info {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.version_info.get() {
+            return Ok(v.clone());
+        }
+        let v = match cached_version_info(&self.paths) {
+            Some(v) => v,
+            None => {
+                let v = crate::seccomp::version::version_info().map_err(|e| Error(e.to_string()))?;
+                remember_version_info(&self.paths, &v);
+                v
+            }
+        };
+        Ok(self.version_info.get_or_init(|| v).clone())
+    }
+
+    /// Refuses changes by anyone but root on the real system.
+    pub fn check_can_change(&self, what: &str) -> Result<(), Error> {
+        if self.paths.is_system() && !nix::unistd::geteuid().is_root() {
+            return Err(Error(format!(
+                "cannot {what}: only root may change the policy (permission denied)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether this is a classic distribution (not Ubuntu Core), which
+    /// decides whether `home` connects automatically.
+    pub fn is_classic_system(&self) -> bool {
+        let text = std::fs::read_to_string(self.paths.os_release()).unwrap_or_default();
+        !text
+            .lines()
+            .any(|l| l.trim() == "ID=ubuntu-core" || l.trim() == "ID=\"ubuntu-core\"")
+    }
+
+    /// Runs a change under the state lock.
+    fn change<T>(&self, what: &str, f: impl FnOnce(&mut State, &Catalog) -> Result<T, Error>) -> Result<T, Error> {
+        self.check_can_change(what)?;
+        let cat = catalog()?;
+        state::update(&self.paths, |s| f(s, cat))
+    }
+
+    /// The generated policy of a registered snap, from the state.
+    pub fn policy_of(&self, state: &State, instance: &str) -> Result<PolicyFiles, Error> {
+        let cat = catalog()?;
+        let snap = state
+            .snaps
+            .get(instance)
+            .ok_or_else(|| Error(format!("cannot find snap {instance:?}: it is not registered")))?;
+        let yaml = parse_registered(snap)?;
+        let inst =
+            InstanceName::parse(instance).map_err(|e| Error(format!("cannot use instance name {instance:?}: {e}")))?;
+        let mut attrs: Vec<(String, &Interface, SlotAttrs)> = Vec::new();
+        for (plug, conn) in state.connections_of(instance) {
+            let iface = cat
+                .get(&conn.interface)
+                .ok_or_else(|| Error(format!("cannot find interface {}", conn.interface)))?;
+            attrs.push((plug, iface, slots::slot_attrs(state, &conn.slot)?));
+        }
+        let connected: Vec<Connected<'_>> = attrs
+            .iter()
+            .map(|(plug, iface, a)| Connected {
+                plug,
+                interface: iface,
+                slot_attrs: a,
+            })
+            .collect();
+        let snap = Snap {
+            yaml: &yaml,
+            instance: &inst,
+            revision: &snap.revision,
+        };
+        let options = policy::Options {
+            version_info: self.version_info()?,
+        };
+        Ok(policy::generate(&snap, &connected, &options)?)
+    }
+
+    /// Regenerates and puts in force the policy of a registered snap.
+    fn deploy(&self, state: &State, instance: &str, reload_all: bool) -> Result<Report, Error> {
+        let files = self.policy_of(state, instance)?;
+        Ok(deploy::apply(
+            &self.paths,
+            &self.parser,
+            instance,
+            Some(&files),
+            reload_all,
+        )?)
+    }
+}
+
+/// What identifies the running executable without reading it: device,
+/// inode, size and modification time. (Installing a new build changes
+/// them; the compiler line is computed again then.)
+fn executable_key() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let exe = std::env::current_exe().ok()?;
+    let m = std::fs::metadata(exe).ok()?;
+    Some(format!("{} {} {} {}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+/// The cache of the compiler's version line (hashing the executable and
+/// libseccomp's tables takes a while on slow machines).
+fn version_cache(paths: &Paths) -> std::path::PathBuf {
+    paths.state_dir().join("seccomp-version-info")
+}
+
+fn cached_version_info(paths: &Paths) -> Option<String> {
+    let text = std::fs::read_to_string(version_cache(paths)).ok()?;
+    let (key, line) = text.trim_end().split_once('\n')?;
+    (Some(key) == executable_key().as_deref() && !line.is_empty()).then(|| line.to_owned())
+}
+
+/// Remembers the version line; failing to is harmless.
+fn remember_version_info(paths: &Paths, line: &str) {
+    if let (Some(key), true) = (executable_key(), paths.state_dir().is_dir()) {
+        let _ = crate::seccomp::output::write_atomically(&version_cache(paths), format!("{key}\n{line}\n").as_bytes());
+    }
+}
+
+/// The snap.yaml of a registered snap.
+fn parse_registered(snap: &state::SnapState) -> Result<SnapYaml, Error> {
+    Ok(snapyaml::parse_with_hooks(&snap.snap_yaml, &snap.implicit_hooks)?)
+}
+
+/// Reads a snap directory's snap.yaml text, parsed, and the names of its
+/// implicit hooks.
+fn read_snap_dir(dir: &Path) -> Result<(String, SnapYaml, Vec<String>), Error> {
+    let path = dir.join("meta/snap.yaml");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;
+    let implicit = snapyaml::hook_files(dir);
+    let yaml = snapyaml::parse_with_hooks(&text, &implicit)?;
+    Ok((text, yaml, implicit))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,34 @@
+//! The interface data files, built into the tools.
+
+/// `(name, yaml)` for every file in `tools/data/interfaces/`.
+pub(crate) const FILES: &[(&str, &str)] = &[
+    (
+        "custom-device",
+        include_str!("../../data/interfaces/custom-device.yaml"),
+    ),
+    (
+        "hardware-observe",
+        include_str!("../../data/interfaces/hardware-observe.yaml"),
+    ),
+    ("home", include_str!("../../data/interfaces/home.yaml")),
+    ("log-observe", include_str!("../../data/interfaces/log-observe.yaml")),
+    (
+        "mount-observe",
+        include_str!("../../data/interfaces/mount-observe.yaml"),
+    ),
+    ("network-bind", include_str!("../../data/interfaces/network-bind.yaml")),
+    ("network", include_str!("../../data/interfaces/network.yaml")),
+    (
+        "process-control",
+        include_str!("../../data/interfaces/process-control.yaml"),
+    ),
+    (
+        "removable-media",
+        include_str!("../../data/interfaces/removable-media.yaml"),
+    ),
+    ("serial-port", include_str!("../../data/interfaces/serial-port.yaml")),
+    (
+        "system-observe",
+        include_str!("../../data/interfaces/system-observe.yaml"),
+    ),
+];
