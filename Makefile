@@ -3,6 +3,7 @@
 #   make check        the whole test suite (unit, host integration, VM suites)
 #   make demo         install, then launch the bundled example confined
 LIBEXECDIR ?= /usr/lib/confine
+BINDIR ?= /usr/bin
 APPARMOR_DIR ?= /etc/apparmor.d
 PROFILE := $(APPARMOR_DIR)/usr.lib.confine.snap-confine
 CARGO ?= cargo
@@ -22,13 +23,18 @@ deps:
 
 # The launcher is linked statically: it starts in half the time of a
 # dynamically linked one (no loader work on every launch), and glibc's
-# static start-up applies the same secure-mode rules (AT_SECURE).
+# static start-up applies the same secure-mode rules (AT_SECURE). So are
+# the probe and snap-exec, which run inside base snaps with their own libc
+# (libseccomp, which the tools link, is then linked statically too).
 HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
 STATIC_DIR := target/$(HOST_TRIPLE)/release
 
 build:
 	$(CARGO) build --release --workspace --locked
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --locked -p confine -p confine-probe --target $(HOST_TRIPLE)
+	LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$$(pkg-config --variable=libdir libseccomp) \
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --locked -p confine -p confine-probe -p confine-tools \
+		--bin snap-confine --bin snap-discard-ns --bin snap-device-helper --bin confine-probe --bin snap-exec \
+		--target $(HOST_TRIPLE)
 
 # The example snaps, as squashfs files in target/examples.
 EXAMPLES := target/examples
@@ -46,10 +52,14 @@ examples: build
 install: build
 	install -d -m 0755 $(LIBEXECDIR)
 	install -m 4755 -o root -g root $(STATIC_DIR)/snap-confine $(LIBEXECDIR)/snap-confine
-	install -m 0755 -o root -g root target/release/confine-probe $(LIBEXECDIR)/confine-probe
+	install -m 0755 -o root -g root $(STATIC_DIR)/confine-probe $(LIBEXECDIR)/confine-probe
 	install -m 0755 -o root -g root target/release/confine-seccomp $(LIBEXECDIR)/confine-seccomp
 	install -m 0755 -o root -g root target/release/confine $(LIBEXECDIR)/confine
+	install -m 0755 -o root -g root $(STATIC_DIR)/snap-exec $(LIBEXECDIR)/snap-exec
+	install -m 0755 -o root -g root target/release/snap-run $(BINDIR)/snap-run
+	ln -sfn $(LIBEXECDIR)/confine $(BINDIR)/confine
 	install -m 0755 -o root -g root $(STATIC_DIR)/snap-discard-ns $(LIBEXECDIR)/snap-discard-ns
+	install -m 0755 -o root -g root $(STATIC_DIR)/snap-device-helper $(LIBEXECDIR)/snap-device-helper
 	install -D -m 0644 packaging/tmpfiles.d/confine.conf /usr/lib/tmpfiles.d/confine.conf
 	test -d /tmp/snap-private-tmp || install -d -m 0700 -o root -g root /tmp/snap-private-tmp
 	test -d /var/lib/snapd/void || install -d -m 0111 -o root -g root /var/lib/snapd/void
@@ -64,7 +74,7 @@ install: build
 
 uninstall:
 	rm -f $(LIBEXECDIR)/snap-confine $(LIBEXECDIR)/confine-probe $(LIBEXECDIR)/confine-seccomp $(LIBEXECDIR)/confine
-	rm -f $(LIBEXECDIR)/snap-discard-ns /usr/lib/tmpfiles.d/confine.conf
+	rm -f $(LIBEXECDIR)/snap-discard-ns $(LIBEXECDIR)/snap-device-helper /usr/lib/tmpfiles.d/confine.conf
 	-rmdir $(LIBEXECDIR)
 	rm -f $(PROFILE)
 

@@ -70,7 +70,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     debug.step("read the policy");
 
     if !inv.classic {
-        ns::enter(sys, &proc, &inv, config::LIBEXECDIR, &debug)?;
+        ns::enter(sys, &proc, &inv, config::LIBEXECDIR, settings.profile_wait, &debug)?;
     }
 
     let demoted = privs::demote(sys, privileged)?;

@@ -45,7 +45,7 @@ fn devpts_is_a_new_instance_with_the_expected_options() {
     );
     r.ok();
     // The last mount on /dev/pts is the one the app sees.
-    let pts = r.stdout.lines().filter(|l| l.contains(" /dev/pts ") && l.contains("devpts")).last().unwrap();
+    let pts = r.stdout.lines().rfind(|l| l.contains(" /dev/pts ") && l.contains("devpts")).unwrap();
     for opt in ["gid=5", "mode=620", "ptmxmode=666"] {
         assert!(pts.ends_with(opt) || pts.contains(&format!("{opt},")), "{opt} missing: {pts}");
     }

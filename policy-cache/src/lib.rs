@@ -11,8 +11,11 @@
 //!   program with no header, or the literal text `@unrestricted\n`.
 //!
 //! Readers and writers live together here so the launcher (reader) and the
-//! compiler (writer) cannot drift apart.
+//! compiler (writer) cannot drift apart. The Landlock policy format, the
+//! other file the launcher enforces, is in [`landlock`].
 #![forbid(unsafe_code)]
+
+pub mod landlock;
 
 use std::fmt;
 

@@ -17,6 +17,7 @@ use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
 use preserve::NS_DIR;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::time::Duration;
 
 /// Moves into the mount namespace of PID 1, so that a launch from inside
 /// another snap's sandbox builds from the host's view.
@@ -132,7 +133,7 @@ fn unshare_newer_than<S: Sys>(sys: &S, proc: &Proc, original: BorrowedFd<'_>, de
     let Some(old) = sys.mount_ns_id(original)? else { return Ok(()) };
     let newer = |sys: &S| -> Result<bool> {
         let own = sys.open_ns(proc, None, "mnt")?;
-        Ok(sys.mount_ns_id(own.as_fd())?.is_none_or(|id| id > old))
+        Ok(sys.mount_ns_id(own.as_fd())?.map_or(true, |id| id > old))
     };
     if newer(sys)? {
         return Ok(());
@@ -212,15 +213,26 @@ fn join_or_build<S: Sys>(
     Ok(Reached::Built)
 }
 
-/// The strict sandbox: the snap's namespace (joined or built), the freezer
-/// cgroup, then a namespace of this command's own with a new devpts.
-pub fn enter<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, launcher_dir: &str, debug: &Debug) -> Result<Reached> {
+/// The strict sandbox: the device cgroup, the snap's namespace (joined or
+/// built), the freezer cgroup, then a namespace of this command's own with
+/// a new devpts. `profile_wait` bounds the wait for the daemon's device
+/// checkpoint.
+pub fn enter<S: Sys>(
+    sys: &S,
+    proc: &Proc,
+    inv: &Invocation,
+    launcher_dir: &str,
+    profile_wait: Duration,
+    debug: &Debug,
+) -> Result<Reached> {
     join_init_mount_ns(sys, proc, debug)?;
     let instance = inv.instance.as_str();
     let reached = {
         let _lock: Lock = lock::acquire(sys, instance, debug)?;
         check_not_removed(sys, instance)?;
         let base = rootfs::locate_base(sys, &inv.base)?;
+        cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;
+        debug.step("set up the device cgroup");
         let reached = join_or_build(sys, proc, inv, &base, launcher_dir, debug)?;
         debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
         cgroup::join_freezer(sys, instance, sys.pid(), debug)?;

@@ -3,7 +3,7 @@
 //! instead of performed, and any call can be made to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{CapState, EntryKind, FileStat, Ids, NsInfo, Proc, Source, Sys};
+use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, NsInfo, Proc, Source, Sys};
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -37,7 +37,49 @@ pub struct FakeSys {
     pub ns_info: Option<NsInfo>,
     /// Owner to trust instead of the test's own uid and gid.
     pub trusted: Option<(u32, u32)>,
+    /// Filesystem types to report for paths under the fake root (for
+    /// cgroupfs, cgroup2 and bpffs mounts that are not really there).
+    pub fs_types: RefCell<std::collections::HashMap<String, i64>>,
+    /// Files under the fake root that `fstat` reports as device nodes:
+    /// path to (file type bits, `st_rdev`).
+    pub device_nodes: RefCell<std::collections::HashMap<String, (u32, u64)>>,
+    /// The eBPF objects made through the fake.
+    pub bpf: RefCell<FakeBpf>,
+    /// What `memlock_limit` reports; `set_memlock_limit` changes it.
+    pub memlock: Cell<(u64, u64)>,
     linux: super::linux::LinuxSys,
+}
+
+/// eBPF maps and programs, as far as the fake keeps them.
+#[derive(Debug, Default)]
+pub struct FakeBpf {
+    /// Each map's keys (values are not kept).
+    pub maps: Vec<std::collections::BTreeSet<Vec<u8>>>,
+    /// Pinned maps: path under the fake root to map index.
+    pub pinned: std::collections::HashMap<String, usize>,
+    /// Loaded programs, in order.
+    pub programs: Vec<BpfProgSpec>,
+    /// Attachments: program index and cgroup path under the fake root.
+    pub attached: Vec<(usize, String)>,
+    /// Open descriptors standing for maps or programs.
+    fds: std::collections::HashMap<i32, FakeBpfObject>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum FakeBpfObject {
+    Map(usize),
+    Prog(usize),
+}
+
+/// A device map key as text: `c 1:3`, `b 7:*`.
+pub fn device_key_text(key: &[u8]) -> String {
+    if key.len() != 9 {
+        return format!("{key:02x?}");
+    }
+    let major = u32::from_ne_bytes(key[1..5].try_into().unwrap());
+    let minor = u32::from_ne_bytes(key[5..9].try_into().unwrap());
+    let minor = if minor == u32::MAX { "*".to_string() } else { minor.to_string() };
+    format!("{} {major}:{minor}", char::from(key[0]))
 }
 
 /// The uid and gid the fake process runs as: a setuid launch by user 1000.
@@ -88,6 +130,10 @@ impl FakeSys {
             ns_info: None,
             ns_ids: RefCell::new(Vec::new()),
             initial_caps: CapState { effective: !0 >> 23, permitted: !0 >> 23, inheritable: 0 },
+            fs_types: RefCell::new(std::collections::HashMap::new()),
+            device_nodes: RefCell::new(std::collections::HashMap::new()),
+            bpf: RefCell::new(FakeBpf::default()),
+            memlock: Cell::new((8 << 20, 8 << 20)),
             linux: super::linux::LinuxSys,
         }
     }
@@ -139,6 +185,51 @@ impl FakeSys {
     /// The real path of `path` under the fake root.
     pub fn path(&self, path: &str) -> std::path::PathBuf {
         self.root.path().join(path.trim_start_matches('/'))
+    }
+
+    /// The path under the fake root that an open descriptor refers to.
+    pub fn fd_path(&self, fd: BorrowedFd<'_>) -> String {
+        let real = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd))).unwrap();
+        let rel = real.strip_prefix(self.root.path()).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("/{rel}")
+    }
+
+    /// Creates `path` as a stand-in for a character device `major:minor`.
+    pub fn char_device(&self, path: &str, major: u64, minor: u64) {
+        self.file(path, b"", 0o666);
+        self.device_nodes.borrow_mut().insert(path.to_string(), (libc::S_IFCHR, nix::sys::stat::makedev(major, minor)));
+    }
+
+    /// Reports filesystem type `magic` for `path` (under the fake root).
+    pub fn set_fs_type(&self, path: &str, magic: i64) {
+        self.fs_types.borrow_mut().insert(path.to_string(), magic);
+    }
+
+    /// Pins a new map at `path` holding `keys`, as an earlier launch would have.
+    pub fn pin_map(&self, path: &str, keys: &[Vec<u8>]) {
+        let mut bpf = self.bpf.borrow_mut();
+        bpf.maps.push(keys.iter().cloned().collect());
+        let index = bpf.maps.len() - 1;
+        bpf.pinned.insert(path.to_string(), index);
+    }
+
+    /// The keys of the map pinned at `path`.
+    pub fn map_keys(&self, path: &str) -> Vec<Vec<u8>> {
+        let bpf = self.bpf.borrow();
+        bpf.pinned.get(path).map(|i| bpf.maps[*i].iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn bpf_handle(&self, object: FakeBpfObject) -> Result<OwnedFd> {
+        let fd = self.root()?;
+        self.bpf.borrow_mut().fds.insert(std::os::fd::AsRawFd::as_raw_fd(&fd), object);
+        Ok(fd)
+    }
+
+    fn bpf_map_of(&self, fd: BorrowedFd<'_>) -> usize {
+        match self.bpf.borrow().fds.get(&std::os::fd::AsRawFd::as_raw_fd(&fd)) {
+            Some(FakeBpfObject::Map(i)) => *i,
+            other => panic!("not a map descriptor: {other:?}"),
+        }
     }
 }
 
@@ -196,7 +287,13 @@ impl Sys for FakeSys {
         self.linux.mkdirat(dir, name, mode)
     }
     fn fstat(&self, fd: BorrowedFd<'_>) -> Result<FileStat> {
-        self.linux.fstat(fd)
+        let mut st = self.linux.fstat(fd)?;
+        // Only the stand-in regular file itself (a symlink put there later is not a device).
+        if let Some((kind, rdev)) = self.device_nodes.borrow().get(&self.fd_path(fd)).filter(|_| st.is_file()) {
+            st.mode = (st.mode & 0o7777) | kind;
+            st.rdev = *rdev;
+        }
+        Ok(st)
     }
     fn read_bounded(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
         self.linux.read_bounded(fd, max)
@@ -277,6 +374,9 @@ impl Sys for FakeSys {
         Ok("XXXXXX".into())
     }
     fn fs_type(&self, fd: BorrowedFd<'_>) -> Result<i64> {
+        if let Some(magic) = self.fs_types.borrow().get(&self.fd_path(fd)) {
+            return Ok(*magic);
+        }
         // With `ns_info` set, files named *.mnt pass for preserved namespaces.
         let path = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)));
         if self.ns_info.is_some() && path.is_ok_and(|p| p.to_string_lossy().ends_with(".mnt")) {
@@ -359,6 +459,96 @@ impl Sys for FakeSys {
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()> {
         self.rec(format!("setresuid({r},{e},{s})"))?;
         self.ids.set(Ids { ruid: r, euid: e, suid: s, ..self.ids.get() });
+        Ok(())
+    }
+    fn bpf_map_create(&self, spec: &BpfMapSpec) -> Result<OwnedFd> {
+        self.rec(format!(
+            "bpf_map_create(type {}, key {}, value {}, max {}, {})",
+            spec.map_type, spec.key_size, spec.value_size, spec.max_entries, spec.name
+        ))?;
+        let index = {
+            let mut bpf = self.bpf.borrow_mut();
+            bpf.maps.push(Default::default());
+            bpf.maps.len() - 1
+        };
+        self.bpf_handle(FakeBpfObject::Map(index))
+    }
+    fn bpf_obj_pin(&self, obj: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &str) -> std::result::Result<(), Errno> {
+        let path = format!("{}/{name}", self.fd_path(dir));
+        self.record(format!("bpf_obj_pin({path})"))?;
+        let index = self.bpf_map_of(obj);
+        let mut bpf = self.bpf.borrow_mut();
+        if bpf.pinned.contains_key(&path) {
+            return Err(Errno::EEXIST);
+        }
+        bpf.pinned.insert(path.clone(), index);
+        drop(bpf);
+        // The pinned file, so that it can be inspected like the real one.
+        std::fs::write(self.path(&path), b"").unwrap();
+        Ok(())
+    }
+    fn bpf_obj_get(&self, dir: BorrowedFd<'_>, name: &str) -> std::result::Result<OwnedFd, Errno> {
+        let path = format!("{}/{name}", self.fd_path(dir));
+        self.record(format!("bpf_obj_get({path})"))?;
+        let index = self.bpf.borrow().pinned.get(&path).copied().ok_or(Errno::ENOENT)?;
+        self.bpf_handle(FakeBpfObject::Map(index)).map_err(|_| Errno::EBADF)
+    }
+    fn bpf_map_update(&self, map: BorrowedFd<'_>, key: &[u8], value: &[u8]) -> Result<()> {
+        self.rec(format!("bpf_map_update({}, {value:?})", device_key_text(key)))?;
+        let index = self.bpf_map_of(map);
+        self.bpf.borrow_mut().maps[index].insert(key.to_vec());
+        Ok(())
+    }
+    fn bpf_map_delete(&self, map: BorrowedFd<'_>, key: &[u8]) -> std::result::Result<(), Errno> {
+        self.record(format!("bpf_map_delete({})", device_key_text(key)))?;
+        let index = self.bpf_map_of(map);
+        if self.bpf.borrow_mut().maps[index].remove(key) {
+            Ok(())
+        } else {
+            Err(Errno::ENOENT)
+        }
+    }
+    fn bpf_map_next_key(&self, map: BorrowedFd<'_>, key: Option<&[u8]>, _key_size: usize) -> Result<Option<Vec<u8>>> {
+        self.rec(format!("bpf_map_next_key({})", key.map(device_key_text).unwrap_or_else(|| "-".into())))?;
+        let index = self.bpf_map_of(map);
+        let bpf = self.bpf.borrow();
+        let keys = &bpf.maps[index];
+        Ok(match key {
+            None => keys.iter().next().cloned(),
+            Some(k) => keys.range::<[u8], _>((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)).next().cloned(),
+        })
+    }
+    fn bpf_prog_load(&self, spec: &BpfProgSpec) -> Result<OwnedFd> {
+        self.rec(format!(
+            "bpf_prog_load(type {}, {} instructions, {}, {})",
+            spec.prog_type,
+            spec.insns.len(),
+            spec.license,
+            spec.name
+        ))?;
+        let index = {
+            let mut bpf = self.bpf.borrow_mut();
+            bpf.programs.push(spec.clone());
+            bpf.programs.len() - 1
+        };
+        self.bpf_handle(FakeBpfObject::Prog(index))
+    }
+    fn bpf_prog_attach_device(&self, prog: BorrowedFd<'_>, cgroup: BorrowedFd<'_>) -> Result<()> {
+        let path = self.fd_path(cgroup);
+        self.rec(format!("bpf_prog_attach_device({path})"))?;
+        let index = match self.bpf.borrow().fds.get(&std::os::fd::AsRawFd::as_raw_fd(&prog)) {
+            Some(FakeBpfObject::Prog(i)) => *i,
+            other => panic!("not a program descriptor: {other:?}"),
+        };
+        self.bpf.borrow_mut().attached.push((index, path));
+        Ok(())
+    }
+    fn memlock_limit(&self) -> Result<(u64, u64)> {
+        Ok(self.memlock.get())
+    }
+    fn set_memlock_limit(&self, soft: u64, hard: u64) -> std::result::Result<(), Errno> {
+        self.record(format!("set_memlock_limit({soft}, {hard})"))?;
+        self.memlock.set((soft, hard));
         Ok(())
     }
     fn load_seccomp(&self, program: &Program) -> Result<()> {

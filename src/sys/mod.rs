@@ -49,6 +49,8 @@ pub struct FileStat {
     pub size: u64,
     pub dev: u64,
     pub ino: u64,
+    /// The device a character or block special file stands for (`st_rdev`).
+    pub rdev: u64,
 }
 
 impl FileStat {
@@ -62,6 +64,44 @@ impl FileStat {
     pub fn perms(&self) -> u32 {
         self.mode & 0o7777
     }
+    pub fn is_char_device(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFCHR
+    }
+}
+
+/// One eBPF instruction, as the kernel reads it (`struct bpf_insn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BpfInsn {
+    pub code: u8,
+    /// Destination register (0 to 10).
+    pub dst: u8,
+    /// Source register (0 to 10), or a pseudo source such as a map descriptor.
+    pub src: u8,
+    pub off: i16,
+    pub imm: i32,
+}
+
+/// What `BPF_MAP_CREATE` is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BpfMapSpec {
+    /// `BPF_MAP_TYPE_*`.
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    /// The object name shown by tools (at most 15 bytes).
+    pub name: String,
+}
+
+/// What `BPF_PROG_LOAD` is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BpfProgSpec {
+    /// `BPF_PROG_TYPE_*`.
+    pub prog_type: u32,
+    pub insns: Vec<BpfInsn>,
+    pub license: String,
+    /// The object name shown by tools (at most 15 bytes).
+    pub name: String,
 }
 
 /// The three capability sets, as bit masks (bit n = capability n).
@@ -202,6 +242,32 @@ pub trait Sys {
     fn set_keep_caps(&self, keep: bool) -> Result<()>;
     fn setresgid(&self, r: Gid, e: Gid, s: Gid) -> Result<()>;
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()>;
+
+    // Device cgroup (cgroup v2: eBPF). Pinned objects are named by a
+    // directory handle and a single component.
+    /// `BPF_MAP_CREATE`.
+    fn bpf_map_create(&self, spec: &BpfMapSpec) -> Result<OwnedFd>;
+    /// `BPF_OBJ_PIN`: pins `obj` as `name` in the bpffs directory `dir`.
+    fn bpf_obj_pin(&self, obj: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &str) -> std::result::Result<(), Errno>;
+    /// `BPF_OBJ_GET`: opens the object pinned as `name` in `dir`.
+    fn bpf_obj_get(&self, dir: BorrowedFd<'_>, name: &str) -> std::result::Result<OwnedFd, Errno>;
+    /// `BPF_MAP_UPDATE_ELEM` with `BPF_ANY`.
+    fn bpf_map_update(&self, map: BorrowedFd<'_>, key: &[u8], value: &[u8]) -> Result<()>;
+    /// `BPF_MAP_DELETE_ELEM`.
+    fn bpf_map_delete(&self, map: BorrowedFd<'_>, key: &[u8]) -> std::result::Result<(), Errno>;
+    /// `BPF_MAP_GET_NEXT_KEY`: the key after `key` (the first one for
+    /// `None`), or `None` after the last; keys are `key_size` bytes.
+    fn bpf_map_next_key(&self, map: BorrowedFd<'_>, key: Option<&[u8]>, key_size: usize) -> Result<Option<Vec<u8>>>;
+    /// `BPF_PROG_LOAD`; on failure the load is retried with a verifier log,
+    /// which the error carries.
+    fn bpf_prog_load(&self, spec: &BpfProgSpec) -> Result<OwnedFd>;
+    /// `BPF_PROG_ATTACH` of a device program to the cgroup v2 directory
+    /// `cgroup` (`BPF_CGROUP_DEVICE`, no flags: not overridable below).
+    fn bpf_prog_attach_device(&self, prog: BorrowedFd<'_>, cgroup: BorrowedFd<'_>) -> Result<()>;
+    /// `getrlimit(RLIMIT_MEMLOCK)`: soft and hard limits.
+    fn memlock_limit(&self) -> Result<(u64, u64)>;
+    /// `setrlimit(RLIMIT_MEMLOCK)`.
+    fn set_memlock_limit(&self, soft: u64, hard: u64) -> std::result::Result<(), Errno>;
 
     // The end.
     /// Loads one seccomp program (no `PR_SET_NO_NEW_PRIVS`: the caller holds

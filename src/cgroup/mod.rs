@@ -1,8 +1,18 @@
-//! Process tracking with cgroups, as far as the mount namespace needs it:
-//! on cgroup v1 every process of a snap joins the freezer cgroup
+//! cgroups: process tracking, as far as the mount namespace needs it (on
+//! cgroup v1 every process of a snap joins the freezer cgroup
 //! `snap.<instance>`, and a preserved namespace counts as in use while a
-//! process of the snap is alive (v1: in that freezer cgroup; v2: in a
-//! `snap.<instance>.*` scope or service).
+//! process of the snap is alive: v1, in that freezer cgroup; v2, in a
+//! `snap.<instance>.*` scope or service), and the device cgroup that limits
+//! which devices an app may open ([`devices`], on v1 [`v1`], on v2 [`v2`]
+//! with the filter of [`bpf`]; assigned devices come from [`udev`], hotplug
+//! goes through [`helper`]).
+
+pub mod bpf;
+pub mod devices;
+pub mod helper;
+pub mod udev;
+pub mod v1;
+pub mod v2;
 
 use crate::debug::Debug;
 use crate::error::{Error, Result};
@@ -16,8 +26,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 pub const FREEZER: &str = "/sys/fs/cgroup/freezer";
-const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
-const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+pub const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
+pub const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
 
 /// Which cgroup layout the host has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +38,16 @@ pub enum Layout {
     V1,
     /// Neither (no freezer, not unified): nothing to join.
     None,
+}
+
+/// Whether `/sys/fs/cgroup` is cgroup v2 (the unified layout). On the
+/// hybrid layout (v1 controllers, cgroup2 at `/sys/fs/cgroup/unified`) the
+/// device cgroup is v1.
+pub fn is_unified<S: Sys>(sys: &S) -> bool {
+    open_path(sys, CGROUP_ROOT, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any)
+        .ok()
+        .and_then(|o| sys.fs_type(o.fd.as_fd()).ok())
+        == Some(CGROUP2_SUPER_MAGIC)
 }
 
 pub fn layout<S: Sys>(sys: &S) -> Layout {
