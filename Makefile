@@ -74,6 +74,7 @@ install: build
 
 uninstall:
 	rm -f $(LIBEXECDIR)/snap-confine $(LIBEXECDIR)/confine-probe $(LIBEXECDIR)/confine-seccomp $(LIBEXECDIR)/confine
+	rm -f $(LIBEXECDIR)/snap-exec $(BINDIR)/snap-run $(BINDIR)/confine
 	rm -f $(LIBEXECDIR)/snap-discard-ns $(LIBEXECDIR)/snap-device-helper /usr/lib/tmpfiles.d/confine.conf
 	-rmdir $(LIBEXECDIR)
 	rm -f $(PROFILE)
@@ -84,5 +85,5 @@ clippy:
 check:
 	./integration/run-all
 
-demo: install
+demo: install examples
 	./integration/demo

@@ -6,22 +6,24 @@
 //! 4. install location and AppArmor confinement of the launcher checked;
 //! 5. capabilities narrowed to what the setup needs;
 //! 6. umask and working directory set aside;
-//! 7. cookie and seccomp policy read (before anything is built);
+//! 7. cookie, seccomp policy and (without AppArmor) Landlock policy read,
+//!    before anything is built;
 //! 8. strict only: the snap's mount namespace joined or built and
 //!    preserved, then the command's own namespace with its devpts;
 //! 9. ids become the caller's for good, `SNAP_USER_DATA` created as the caller;
 //! 10. AppArmor label for the exec set;
 //! 11. umask and working directory restored, as the caller;
-//! 12. seccomp filter loaded (`CAP_SYS_ADMIN`, no `no_new_privs`);
-//! 13. every capability dropped;
-//! 14. exec.
+//! 12. Landlock ruleset applied, where the policy asks for it;
+//! 13. seccomp filter loaded (both with `CAP_SYS_ADMIN`, no `no_new_privs`);
+//! 14. every capability dropped;
+//! 15. exec.
 
 use crate::debug::Debug;
 use crate::error::{Error, Result};
 use crate::invocation::Invocation;
 use crate::settings::{Env, Settings};
 use crate::sys::{Ids, Proc, Sys};
-use crate::{apparmor, app_env, args, config, cookie, ns, privs, process, seccomp, user_data};
+use crate::{apparmor, app_env, args, config, cookie, landlock, ns, privs, process, seccomp, user_data};
 use std::ffi::OsString;
 
 /// What to do when the launch ends without an exec.
@@ -67,6 +69,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     // The policy is read before anything is built, so a missing or bad
     // policy fails the launch with nothing done.
     let policy = seccomp::read_for_tag(sys, &inv.tag.tag, settings.profile_wait, &debug)?;
+    let landlock = landlock::read_for_launch(sys, &inv, &aa, &debug)?;
     debug.step("read the policy");
 
     if !inv.classic {
@@ -84,6 +87,11 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     let envp = app_env::build(&env, secure, &inv, cookie.as_deref());
     // As the caller, so the caller's own permissions decide.
     process::restore(sys, saved, !inv.classic, &debug)?;
+    // In the final namespace, after the last path the launcher itself opens
+    // (the working directory), so the ruleset only has to allow the app.
+    if let Some(landlock) = &landlock {
+        landlock::apply(sys, landlock, &env, &demoted, &debug)?;
+    }
     // Last: the filter needs CAP_SYS_ADMIN, and after it only capset and
     // execve run.
     let filtered = seccomp::install(sys, &policy, &demoted, label, &debug)?;

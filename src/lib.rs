@@ -15,6 +15,7 @@ pub mod discard;
 pub mod error;
 pub mod fs;
 pub mod invocation;
+pub mod landlock;
 pub mod launch;
 pub mod lock;
 pub mod mountinfo;

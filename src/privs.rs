@@ -5,8 +5,8 @@
 //!    ambient.
 //! 2. [`demote`]: after the setup, real, effective and saved ids all become
 //!    the caller's; only `CAP_SYS_ADMIN` stays permitted, for loading the
-//!    seccomp filter without `no_new_privs` (which would break AppArmor's
-//!    exec transition).
+//!    Landlock ruleset and the seccomp filter without `no_new_privs` (which
+//!    would break AppArmor's exec transition).
 //! 3. [`drop_all`]: once the filter is in place, every capability goes.
 
 use crate::error::{Error, Result};
@@ -46,6 +46,14 @@ pub struct Privileged {
 /// Proof that [`demote`] ran: the ids are the caller's.
 #[derive(Debug)]
 pub struct Demoted(());
+
+#[cfg(test)]
+impl Demoted {
+    /// For tests of the steps that run after [`demote`].
+    pub fn for_tests() -> Demoted {
+        Demoted(())
+    }
+}
 
 /// Proof that every capability is gone.
 #[derive(Debug)]
@@ -102,8 +110,9 @@ pub fn demote<S: Sys>(sys: &S, p: Privileged) -> Result<Demoted> {
     Ok(Demoted(()))
 }
 
-/// Makes `CAP_SYS_ADMIN` effective for the seccomp load.
-pub fn raise_for_seccomp<S: Sys>(sys: &S, _d: &Demoted) -> Result<()> {
+/// Makes `CAP_SYS_ADMIN` effective for loading the Landlock ruleset and
+/// the seccomp filter.
+pub fn raise_sys_admin<S: Sys>(sys: &S, _d: &Demoted) -> Result<()> {
     sys.set_caps(CapState { effective: SECCOMP_CAPS, permitted: SECCOMP_CAPS, inheritable: 0 })
 }
 

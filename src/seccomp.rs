@@ -98,7 +98,7 @@ pub fn read_for_tag<S: Sys>(sys: &S, tag: &str, wait: Duration, debug: &Debug) -
 /// Loads the filters. Runs as the caller with `CAP_SYS_ADMIN` raised, after
 /// the exec label was set: the filter may deny what setting it needs.
 pub fn install<S: Sys>(sys: &S, loaded: &Loaded, d: &Demoted, _label: Labelled, debug: &Debug) -> Result<Filtered> {
-    privs::raise_for_seccomp(sys, d)?;
+    privs::raise_sys_admin(sys, d)?;
     for f in &loaded.files {
         match &f.policy {
             Policy::Unrestricted => debug.say(format_args!("{} is unrestricted: no seccomp filter", f.path)),

@@ -7,6 +7,9 @@
 //! mode enforce|devmode                   devmode: nothing is enforced
 //! apply without-apparmor|always          always: stack on AppArmor too
 //! fs RIGHTS PATH                         RIGHTS: read, write, execute, device (comma separated)
+//! fs-each RIGHTS PATH [except NAME,...]  RIGHTS on each entry directly in PATH at launch,
+//!                                        except hidden ones, one named `snap` and the NAMEs
+//!                                        listed; read on PATH itself
 //! net-bind any|PORT                      TCP bind; "any" leaves binding unrestricted
 //! net-connect any|PORT                   TCP connect; likewise
 //! scope signal|abstract-unix-socket      signals / abstract sockets only within the sandbox
@@ -62,6 +65,10 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
     Fs { rights: FsRights, path: String },
+    /// The entries of a directory as they are at launch, but for hidden ones,
+    /// `snap` (the home interface: the user's files, not other snaps') and
+    /// the names in `except`.
+    FsEach { rights: FsRights, path: String, except: Vec<String> },
     NetBind(Port),
     NetConnect(Port),
     Scope(Scope),
@@ -132,6 +139,11 @@ fn valid_path(path: &str) -> bool {
         && !path.contains("@{") | VARIABLES.iter().any(|v| path.starts_with(v))
 }
 
+/// A directory entry's name.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains('/') && !name.contains(char::is_whitespace)
+}
+
 fn parse_port(text: &str) -> Option<Port> {
     match text {
         "any" => Some(Port::Any),
@@ -171,13 +183,28 @@ pub fn parse(text: &str) -> Result<LandlockPolicy, ParseError> {
                     _ => return Err(err(n, "apply must be without-apparmor or always")),
                 }
             }
-            "fs" => {
-                let (rights, path) = rest.split_once(' ').ok_or_else(|| err(n, "fs needs rights and a path"))?;
+            "fs" | "fs-each" => {
+                let mut words = rest.split(' ').filter(|w| !w.is_empty());
+                let (Some(rights), Some(path)) = (words.next(), words.next()) else {
+                    return Err(err(n, "fs needs rights and a path"));
+                };
                 let rights = parse_rights(rights).ok_or_else(|| err(n, "unknown right"))?;
                 if !valid_path(path) {
                     return Err(err(n, "the path must be absolute and canonical, or start with a known variable"));
                 }
-                policy.rules.push(Rule::Fs { rights, path: path.to_string() });
+                let path = path.to_string();
+                let except = match (word, words.next(), words.next(), words.next()) {
+                    ("fs", None, _, _) | ("fs-each", None, _, _) => Vec::new(),
+                    ("fs-each", Some("except"), Some(names), None) => {
+                        let names: Vec<String> = names.split(',').map(str::to_string).collect();
+                        if !names.iter().all(|n| valid_name(n)) {
+                            return Err(err(n, "except needs entry names"));
+                        }
+                        names
+                    }
+                    _ => return Err(err(n, "unexpected words after the path")),
+                };
+                policy.rules.push(if word == "fs" { Rule::Fs { rights, path } } else { Rule::FsEach { rights, path, except } });
             }
             "net-bind" => policy.rules.push(Rule::NetBind(parse_port(rest).ok_or_else(|| err(n, "bad port"))?)),
             "net-connect" => policy.rules.push(Rule::NetConnect(parse_port(rest).ok_or_else(|| err(n, "bad port"))?)),
@@ -205,6 +232,8 @@ impl fmt::Display for LandlockPolicy {
         for rule in &self.rules {
             match rule {
                 Rule::Fs { rights, path } => writeln!(f, "fs {rights} {path}")?,
+                Rule::FsEach { rights, path, except } if except.is_empty() => writeln!(f, "fs-each {rights} {path}")?,
+                Rule::FsEach { rights, path, except } => writeln!(f, "fs-each {rights} {path} except {}", except.join(","))?,
                 Rule::NetBind(p) => writeln!(f, "net-bind {}", port(p))?,
                 Rule::NetConnect(p) => writeln!(f, "net-connect {}", port(p))?,
                 Rule::Scope(Scope::Signal) => writeln!(f, "scope signal")?,
@@ -228,6 +257,7 @@ mod tests {
         fs read,execute /snap/hello/1\n\
         fs read,write /var/snap/hello/1\n\
         fs read,write @{SNAP_USER_DATA}\n\
+        fs-each read,write @{HOME} except bin,Private\n\
         fs read,write,device /dev/null\n\
         net-bind 8080\n\
         net-connect any\n\
@@ -238,9 +268,17 @@ mod tests {
     #[test]
     fn round_trip() {
         let p = parse(SAMPLE).unwrap();
-        assert_eq!(p.rules.len(), 9);
+        assert_eq!(p.rules.len(), 10);
+        assert_eq!(
+            p.rules[3],
+            Rule::FsEach {
+                rights: FsRights { read: true, write: true, ..Default::default() },
+                path: "@{HOME}".into(),
+                except: vec!["bin".into(), "Private".into()]
+            }
+        );
         assert_eq!(p.rules[2], Rule::Fs { rights: FsRights { read: true, write: true, ..Default::default() }, path: "@{SNAP_USER_DATA}".into() });
-        assert_eq!(p.rules[4], Rule::NetBind(Port::Number(8080)));
+        assert_eq!(p.rules[5], Rule::NetBind(Port::Number(8080)));
         assert_eq!(parse(&p.to_string()).unwrap(), p);
     }
 
@@ -259,5 +297,10 @@ mod tests {
         assert_eq!(bad("mode maybe"), "line 2: mode must be enforce or devmode");
         assert_eq!(bad("frobnicate"), "line 2: unknown rule \"frobnicate\"");
         assert_eq!(bad("scope everything"), "line 2: unknown scope");
+        assert_eq!(bad("fs read /a except b"), "line 2: unexpected words after the path");
+        assert_eq!(bad("fs-each read /a except"), "line 2: unexpected words after the path");
+        assert_eq!(bad("fs-each read /a except b/c"), "line 2: except needs entry names");
+        assert_eq!(bad("fs-each read /a except b,,c"), "line 2: except needs entry names");
+        assert_eq!(bad("fs-each read /a but b"), "line 2: unexpected words after the path");
     }
 }

@@ -33,9 +33,18 @@ fn errno_name(e: i32) -> String {
         libc::ENXIO => "ENXIO",
         libc::ESRCH => "ESRCH",
         libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::ECONNREFUSED => "ECONNREFUSED",
         _ => return format!("errno{e}"),
     };
     name.to_string()
+}
+
+/// `ok`, or the name of the error.
+fn io_verdict<T>(r: std::io::Result<T>) -> String {
+    match r {
+        Ok(_) => "ok".to_string(),
+        Err(e) => errno_name(e.raw_os_error().unwrap_or(0)),
+    }
 }
 
 fn last_errno() -> i32 {
@@ -53,6 +62,14 @@ fn verdict(r: i64) -> String {
 /// The probe system calls, each harmless when allowed. Every call below
 /// passes only integers or pointers to locals that outlive the call.
 fn try_call(name: &str) -> Option<String> {
+    // TCP through std: a listening socket on a free port, a connection to
+    // the discard port (refused when nothing listens, which still means the
+    // sandbox let the connect through).
+    match name {
+        "bind_tcp" => return Some(io_verdict(std::net::TcpListener::bind("127.0.0.1:0"))),
+        "connect_tcp" => return Some(io_verdict(std::net::TcpStream::connect("127.0.0.1:9"))),
+        _ => {}
+    }
     let mut fds = [0i32; 2];
     // SAFETY: pipe2 writes two ints into `fds`, which has room for two.
     let piped = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0;
@@ -78,6 +95,11 @@ fn try_call(name: &str) -> Option<String> {
         "mknod_fifo" => unsafe { libc::mknod(fifo.as_ptr(), libc::S_IFIFO | 0o600, 0) }.into(),
         // SAFETY: a NUL-terminated constant.
         "chroot" => unsafe { libc::chroot(c"/".as_ptr()) }.into(),
+        "signal_parent" => {
+            let parent = std::os::unix::process::parent_id() as i32;
+            // SAFETY: integer arguments; signal 0 only checks that it may be sent.
+            i64::from(unsafe { libc::kill(parent, 0) })
+        }
         // SAFETY: integer argument.
         "setuid0" => unsafe { libc::setuid(0) }.into(),
         "ptrace_parent" => {
@@ -173,8 +195,11 @@ fn report(out: &mut impl Write) -> std::io::Result<()> {
 
 /// Where the /tmp the app sees comes from: the root of its topmost mount.
 fn tmp_source() -> String {
-    let info = read_file("/proc/self/mountinfo");
-    let last = info.lines().filter(|l| l.split(' ').nth(4) == Some("/tmp")).last();
+    let info = match std::fs::read_to_string("/proc/self/mountinfo") {
+        Ok(info) => info,
+        Err(e) => return format!("unknown (/proc/self/mountinfo: {})", errno_name(e.raw_os_error().unwrap_or(0))),
+    };
+    let last = info.lines().rev().find(|l| l.split(' ').nth(4) == Some("/tmp"));
     match last.and_then(|l| l.split(' ').nth(3)) {
         Some("/") => "the host's /tmp (not private)".into(),
         Some(root) => format!("private ({root})"),
@@ -186,14 +211,16 @@ fn tmp_source() -> String {
 fn device_access() -> Vec<String> {
     ["/dev/null", "/dev/zero", "/dev/urandom", "/dev/tty", "/dev/mem", "/dev/kmsg", "/dev/loop0"]
         .iter()
-        .map(|d| {
-            let v = match std::fs::File::open(d) {
-                Ok(_) => "ok".to_string(),
-                Err(e) => errno_name(e.raw_os_error().unwrap_or(0)),
-            };
-            format!("{}={v}", d.trim_start_matches("/dev/"))
-        })
+        .map(|d| format!("{}={}", d.trim_start_matches("/dev/"), io_verdict(std::fs::File::open(d))))
         .collect()
+}
+
+/// What a few reads of the file system give: the mark of Landlock (or of
+/// AppArmor) where permissions alone would allow them.
+fn file_access() -> Vec<String> {
+    let reads = ["/etc/os-release", "/etc/hostname", "/etc/shadow"].iter().map(|p| format!("{p}={}", io_verdict(std::fs::read(p))));
+    let lists = ["/", "/home", "/root"].iter().map(|p| format!("ls {p}={}", io_verdict(std::fs::read_dir(p))));
+    reads.chain(lists).collect()
 }
 
 fn sandbox(out: &mut impl Write) -> std::io::Result<()> {
@@ -222,6 +249,7 @@ fn sandbox(out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "denied calls   : {}", probes.join(" "))?;
     writeln!(out, "/tmp           : {}", tmp_source())?;
     writeln!(out, "devices        : {}", device_access().join(" "))?;
+    writeln!(out, "files          : {}", file_access().join(" "))?;
     let pts: Vec<String> = std::fs::read_dir("/dev/pts")
         .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default();
@@ -261,11 +289,12 @@ fn run() -> std::io::Result<i32> {
         }
         "read" => {
             for p in rest {
-                let v = match std::fs::read(p) {
-                    Ok(_) => "ok".to_string(),
-                    Err(e) => errno_name(e.raw_os_error().unwrap_or(0)),
-                };
-                writeln!(out, "read:{p}={v}")?;
+                writeln!(out, "read:{p}={}", io_verdict(std::fs::read(p)))?;
+            }
+        }
+        "list" => {
+            for p in rest {
+                writeln!(out, "list:{p}={}", io_verdict(std::fs::read_dir(p)))?;
             }
         }
         "write" => {
@@ -287,7 +316,7 @@ fn run() -> std::io::Result<i32> {
             let r = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) };
             writeln!(out, "attach={}", verdict(r))?;
         }
-        "--help" | "help" => writeln!(out, "usage: confine-probe [report|env|sandbox|try NAME...|read PATH...|write PATH...]")?,
+        "--help" | "help" => writeln!(out, "usage: confine-probe [report|env|sandbox|try NAME...|read PATH...|list DIR...|write PATH...]")?,
         other => {
             eprintln!("confine-probe: unknown command {other}");
             return Ok(2);

@@ -3,7 +3,7 @@
 //! instead of performed, and any call can be made to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, NsInfo, Proc, Source, Sys};
+use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys};
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -35,6 +35,8 @@ pub struct FakeSys {
     pub ns_ids: RefCell<Vec<u64>>,
     /// What `ns_info` reports for any namespace file.
     pub ns_info: Option<NsInfo>,
+    /// What `landlock_abi` reports.
+    pub landlock_abi: u32,
     /// Owner to trust instead of the test's own uid and gid.
     pub trusted: Option<(u32, u32)>,
     /// Filesystem types to report for paths under the fake root (for
@@ -125,6 +127,7 @@ impl FakeSys {
             exe: crate::config::LAUNCHER_PATH.to_string(),
             lsm_current: "unconfined".into(),
             trusted: None,
+            landlock_abi: 7,
             proc_files: RefCell::new(std::collections::HashMap::new()),
             proc_links: RefCell::new(std::collections::HashMap::new()),
             ns_info: None,
@@ -436,6 +439,20 @@ impl Sys for FakeSys {
     }
     fn get_caps(&self) -> Result<CapState> {
         Ok(self.initial_caps)
+    }
+    fn landlock_abi(&self) -> u32 {
+        self.landlock_abi
+    }
+    fn landlock_restrict(&self, r: &LandlockRuleset) -> Result<()> {
+        self.rec(format!(
+            "landlock_restrict(abi {}, fs {:#x}, {} rules, net {:#x}, {} ports, scopes {:#x})",
+            r.abi,
+            r.handled_fs,
+            r.rules.len(),
+            r.handled_net,
+            r.net_rules.len(),
+            r.scopes
+        ))
     }
     fn set_caps(&self, c: CapState) -> Result<()> {
         self.rec(format!(

@@ -2,7 +2,7 @@
 //! `unsafe` code; each block says why it is sound.
 #![allow(unsafe_code)]
 
-use super::{BpfInsn, BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, NsInfo, Proc, Source, Sys};
+use super::{BpfInsn, BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys};
 use crate::error::{Context, Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::{openat, openat2, readlinkat, OFlag, OpenHow, ResolveFlag};
@@ -541,6 +541,50 @@ impl Sys for LinuxSys {
             set.set(*c).context(|| "build a CPU set")?;
         }
         nix::sched::sched_setaffinity(unistd::Pid::from_raw(0), &set).context(|| "set the CPU affinity")
+    }
+
+    fn landlock_abi(&self) -> u32 {
+        const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+        // SAFETY: with a null attribute pointer, size 0 and the VERSION flag
+        // the kernel only returns the ABI version (or an error).
+        let v = unsafe {
+            libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, LANDLOCK_CREATE_RULESET_VERSION)
+        };
+        u32::try_from(v).unwrap_or(0)
+    }
+
+    fn landlock_restrict(&self, r: &LandlockRuleset) -> Result<()> {
+        use landlock::{
+            AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, Ruleset, RulesetAttr,
+            RulesetCreatedAttr, RulesetStatus, Scope,
+        };
+        let failed = |e: &dyn std::fmt::Display| Error::because("restrict with Landlock", e.to_string());
+        // The rights were limited to the kernel's ABI already: anything the
+        // kernel refuses now is an error, not something to skip.
+        let mut ruleset = Ruleset::default()
+            .set_compatibility(CompatLevel::HardRequirement)
+            .handle_access(BitFlags::<AccessFs>::from_bits_truncate(r.handled_fs))
+            .map_err(|e| failed(&e))?;
+        if r.handled_net != 0 {
+            ruleset = ruleset.handle_access(BitFlags::<AccessNet>::from_bits_truncate(r.handled_net)).map_err(|e| failed(&e))?;
+        }
+        if r.scopes != 0 {
+            ruleset = ruleset.scope(BitFlags::<Scope>::from_bits_truncate(r.scopes)).map_err(|e| failed(&e))?;
+        }
+        let mut created = ruleset.create().map_err(|e| failed(&e))?;
+        for (fd, access) in &r.rules {
+            let rule = PathBeneath::new(fd.as_fd(), BitFlags::<AccessFs>::from_bits_truncate(*access));
+            created = created.add_rule(rule).map_err(|e| failed(&e))?;
+        }
+        for (port, access) in &r.net_rules {
+            let rule = NetPort::new(*port, BitFlags::<AccessNet>::from_bits_truncate(*access));
+            created = created.add_rule(rule).map_err(|e| failed(&e))?;
+        }
+        let status = created.no_new_privs(false).restrict_self().map_err(|e| failed(&e))?;
+        if status.ruleset != RulesetStatus::FullyEnforced {
+            return Err(Error::because("restrict with Landlock", format!("the ruleset is {:?}", status.ruleset)));
+        }
+        Ok(())
     }
 
     fn set_caps(&self, c: CapState) -> Result<()> {

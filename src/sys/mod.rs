@@ -125,6 +125,19 @@ pub struct NsInfo {
     pub userns_ino: u64,
 }
 
+/// A Landlock ruleset ready for the kernel: the handled rights (already
+/// limited to the kernel's ABI), path rules (`F`: an `O_PATH` descriptor,
+/// or a path in tests), TCP port rules and scopes (uapi bit values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandlockRuleset<F = OwnedFd> {
+    pub abi: u32,
+    pub handled_fs: u64,
+    pub rules: Vec<(F, u64)>,
+    pub handled_net: u64,
+    pub net_rules: Vec<(u16, u64)>,
+    pub scopes: u64,
+}
+
 /// The kind of a directory entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EntryKind {
@@ -234,6 +247,13 @@ pub trait Sys {
     fn readlink_proc(&self, proc: &Proc, rel: &str) -> Result<OsString>;
     /// Reads `/proc/<rel>` (at most `max` bytes).
     fn read_proc(&self, proc: &Proc, rel: &str, max: usize) -> Result<Vec<u8>>;
+
+    // Landlock.
+    /// The kernel's Landlock ABI version, 0 without Landlock.
+    fn landlock_abi(&self) -> u32;
+    /// Restricts this process (and what it executes) with `ruleset`,
+    /// without setting `no_new_privs` (`CAP_SYS_ADMIN` must be effective).
+    fn landlock_restrict(&self, ruleset: &LandlockRuleset) -> Result<()>;
 
     // Privileges.
     fn get_caps(&self) -> Result<CapState>;

@@ -1,9 +1,9 @@
 //! Every path the policy tools read or write, under one root.
 //!
 //! The root is `/` on a real system. Tests point `CONFINE_ROOT` at a
-//! scratch directory and everything (state, profiles, seccomp files, udev
-//! rules, the device cgroup files) lands under it; nothing is then loaded
-//! into the kernel and udev is left alone.
+//! scratch directory and everything (state, profiles, seccomp files,
+//! Landlock policies, udev rules, the device cgroup files) lands under it;
+//! nothing is then loaded into the kernel and udev is left alone.
 
 use std::path::{Path, PathBuf};
 
@@ -90,6 +90,12 @@ impl Paths {
         self.under("/var/lib/snapd/seccomp/bpf")
     }
 
+    /// The Landlock policies, `/var/lib/snapd/landlock/<tag>`, which the
+    /// launcher reads where the kernel has no AppArmor.
+    pub fn landlock_dir(&self) -> PathBuf {
+        self.under("/var/lib/snapd/landlock")
+    }
+
     /// The udev rules directory.
     pub fn udev_rules_dir(&self) -> PathBuf {
         self.under("/etc/udev/rules.d")
@@ -108,6 +114,42 @@ impl Paths {
     /// The device cgroup file of a snap, which the launcher waits for.
     pub fn device_file(&self, instance: &str) -> PathBuf {
         self.cgroup_dir().join(format!("snap.{instance}.device"))
+    }
+
+    /// Where snaps are mounted, `/snap`.
+    pub fn snap_mount_dir(&self) -> PathBuf {
+        self.under("/snap")
+    }
+
+    /// A snap's mounted revision, `/snap/<instance>/<rev>`.
+    pub fn snap_revision_dir(&self, instance: &str, rev: &str) -> PathBuf {
+        self.snap_mount_dir().join(instance).join(rev)
+    }
+
+    /// The command wrappers, `/snap/bin`.
+    pub fn snap_bin_dir(&self) -> PathBuf {
+        self.snap_mount_dir().join("bin")
+    }
+
+    /// The snaps' writable data, `/var/snap`.
+    pub fn snap_data_dir(&self) -> PathBuf {
+        self.under("/var/snap")
+    }
+
+    /// The installed snap files, one per revision.
+    pub fn snap_blobs_dir(&self) -> PathBuf {
+        self.state_dir().join("snaps")
+    }
+
+    /// systemd's directory for the units of daemons and mounts.
+    pub fn systemd_units_dir(&self) -> PathBuf {
+        self.under("/etc/systemd/system")
+    }
+
+    /// The home directories' parent (users' data of removed snaps is
+    /// removed under it).
+    pub fn home_dir(&self) -> PathBuf {
+        self.under("/home")
     }
 
     /// The distribution's release file (to tell classic systems from
@@ -140,6 +182,7 @@ mod tests {
             Path::new("/tmp/r/var/lib/snapd/cgroup/snap.a.device")
         );
         assert_eq!(p.seccomp_dir(), Path::new("/tmp/r/var/lib/snapd/seccomp/bpf"));
+        assert_eq!(p.landlock_dir(), Path::new("/tmp/r/var/lib/snapd/landlock"));
         let sys = Paths::new("/");
         assert!(sys.is_system());
         assert!(Paths::new("//").is_system());

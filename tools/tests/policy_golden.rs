@@ -1,4 +1,4 @@
-//! Golden tests: the profiles, seccomp sources, udev rules and device
+//! Golden tests: the profiles, Landlock policies, seccomp sources, udev rules and device
 //! cgroup files generated for the snaps under
 //! `tests/fixtures/policy/<case>/`, after the connections listed in each
 //! case's `connect` file, must equal the files in `<case>/expected/`.
@@ -20,7 +20,7 @@ use policy_support::{fixture_path, policy_files, scratch_admin, set_up_case, POL
 fn expected(case: &str) -> BTreeMap<String, String> {
     let dir = fixture_path("policy").join(case).join("expected");
     let mut out = BTreeMap::new();
-    for kind in ["apparmor", "seccomp", "udev", "cgroup"] {
+    for kind in ["apparmor", "seccomp", "udev", "cgroup", "landlock"] {
         let Ok(entries) = fs::read_dir(dir.join(kind)) else {
             continue;
         };

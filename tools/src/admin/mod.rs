@@ -25,7 +25,7 @@ mod slots;
 
 pub use connect::{parse_plug_ref, PlugRef};
 pub use listing::{ConnectionRow, InterfaceRow};
-pub use register::Registered;
+pub use register::{validate_revision, Registered};
 pub use slots::parse_attrs as parse_slot_attrs;
 
 /// Why an admin command failed; the text starts with "cannot".
@@ -61,22 +61,51 @@ from_error!(
 /// The slot every interface without attributes has on the system.
 pub const SYSTEM: &str = "system";
 
+/// The variable that makes the launcher apply the Landlock policies on top
+/// of AppArmor too: `always`. Unset, empty or `without-apparmor`: only
+/// where the kernel has no AppArmor.
+pub const LANDLOCK_VAR: &str = "CONFINE_LANDLOCK";
+
+/// Whether `CONFINE_LANDLOCK` asks for `apply always`.
+fn landlock_always_from_env() -> Result<bool, Error> {
+    landlock_always_from(std::env::var_os(LANDLOCK_VAR).as_deref())
+}
+
+/// Whether a value of `CONFINE_LANDLOCK` asks for `apply always`.
+fn landlock_always_from(value: Option<&std::ffi::OsStr>) -> Result<bool, Error> {
+    match value {
+        None => Ok(false),
+        Some(v) => match v.to_str() {
+            Some("always") => Ok(true),
+            Some("" | "without-apparmor") => Ok(false),
+            _ => Err(Error(format!(
+                "cannot use {LANDLOCK_VAR}={}: it must be always or without-apparmor",
+                v.to_string_lossy()
+            ))),
+        },
+    }
+}
+
 /// The admin's view of the system.
 pub struct Admin {
     pub paths: Paths,
     pub parser: Parser,
+    /// Landlock policies are applied on top of AppArmor too (from
+    /// `CONFINE_LANDLOCK`).
+    pub landlock_always: bool,
     version_info: std::sync::OnceLock<String>,
     fixed_version_info: Option<String>,
 }
 
 impl Admin {
     /// The admin for `paths`, loading profiles as [`Parser::from_env`]
-    /// decides.
+    /// decides, and writing Landlock policies as `CONFINE_LANDLOCK` says.
     pub fn new(paths: Paths) -> Result<Self, Error> {
         let parser = Parser::from_env(&paths)?;
         Ok(Admin {
             paths,
             parser,
+            landlock_always: landlock_always_from_env()?,
             version_info: std::sync::OnceLock::new(),
             fixed_version_info: None,
         })
@@ -164,6 +193,7 @@ impl Admin {
         };
         let options = policy::Options {
             version_info: self.version_info()?,
+            landlock_always: self.landlock_always,
         };
         Ok(policy::generate(&snap, &connected, &options)?)
     }
@@ -217,6 +247,11 @@ fn parse_registered(snap: &state::SnapState) -> Result<SnapYaml, Error> {
 
 /// Reads a snap directory's snap.yaml text, parsed, and the names of its
 /// implicit hooks.
+/// Reads and validates the snap.yaml of the snap whose files are in `dir`.
+pub fn read_snap_dir_pub(dir: &Path) -> Result<(String, SnapYaml), Error> {
+    read_snap_dir(dir).map(|(text, yaml, _)| (text, yaml))
+}
+
 fn read_snap_dir(dir: &Path) -> Result<(String, SnapYaml, Vec<String>), Error> {
     let path = dir.join("meta/snap.yaml");
     let text = std::fs::read_to_string(&path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))?;

@@ -264,6 +264,14 @@ fn unregister_removes_every_file() {
     assert!(remaining(&f.admin.paths.seccomp_dir())
         .iter()
         .all(|n| n.contains("demo_two")));
+    assert_eq!(
+        remaining(&f.admin.paths.landlock_dir()).len(),
+        3,
+        "the policies of demo_two stay"
+    );
+    assert!(remaining(&f.admin.paths.landlock_dir())
+        .iter()
+        .all(|n| n.starts_with("snap.demo_two.")));
     assert!(!f.admin.paths.device_file("demo").exists());
     assert!(f
         .admin
@@ -277,6 +285,7 @@ fn unregister_removes_every_file() {
     );
     f.admin.unregister("demo_two").unwrap();
     assert!(remaining(&f.admin.paths.apparmor_profiles()).is_empty());
+    assert!(remaining(&f.admin.paths.landlock_dir()).is_empty());
     assert!(state::read(&f.admin.paths).unwrap().connections.is_empty());
 }
 
@@ -332,4 +341,44 @@ fn the_compiler_line_is_cached_per_executable() {
     // Another executable (a different key) does not get this line.
     fs::write(version_cache(&admin.paths), format!("0 0 0 0.0\n{line}\n")).unwrap();
     assert_eq!(cached_version_info(&admin.paths), None);
+}
+
+#[test]
+fn landlock_policies_follow_registration_and_connections() {
+    let mut f = fixture(YAML);
+    f.admin.landlock_always = false;
+    f.admin.register(&f.snap_dir, "1", None).unwrap();
+    let dir = f.admin.paths.landlock_dir();
+    let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap();
+    for tag in ["snap.demo.app", "snap.demo.tool", "snap.demo.hook.install"] {
+        let text = read(tag);
+        assert!(text.contains("\nmode enforce\napply without-apparmor\n"), "{tag}");
+        policy_cache::landlock::parse(&text).unwrap();
+    }
+    let app = read("snap.demo.app");
+    assert!(app.contains("\nnet-connect any\n") && app.contains("@{HOME} except bin"), "{app}");
+    assert!(app.contains("\nscope signal\n"));
+    assert!(read("snap.demo.tool").contains("\nnet-bind any\n"));
+    f.admin.connect(&plug("demo:process-control"), None).unwrap();
+    assert!(!read("snap.demo.app").contains("\nscope signal\n"));
+    f.admin.disconnect(&plug("demo:network")).unwrap();
+    assert!(!read("snap.demo.app").contains("net-connect"));
+    // CONFINE_LANDLOCK=always, as the command passes it on.
+    f.admin.landlock_always = true;
+    f.admin.register(&f.snap_dir, "2", None).unwrap();
+    assert!(read("snap.demo.app").contains("\nmode enforce\napply always\n"));
+    assert!(read("snap.demo.app").contains("/snap/demo/2\n"));
+}
+
+#[test]
+fn the_landlock_variable() {
+    use std::ffi::OsStr;
+    assert!(!landlock_always_from(None).unwrap());
+    assert!(!landlock_always_from(Some(OsStr::new(""))).unwrap());
+    assert!(!landlock_always_from(Some(OsStr::new("without-apparmor"))).unwrap());
+    assert!(landlock_always_from(Some(OsStr::new("always"))).unwrap());
+    assert_eq!(
+        landlock_always_from(Some(OsStr::new("yes"))).unwrap_err().0,
+        "cannot use CONFINE_LANDLOCK=yes: it must be always or without-apparmor"
+    );
 }

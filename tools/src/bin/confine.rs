@@ -15,6 +15,10 @@ const USAGE: &str = "\
 Usage: confine COMMAND [ARGS]
 
 Commands:
+  install FILE.snap      install a snap file (a new local revision when the
+                         snap is installed already)
+  remove SNAP            remove a snap and everything made for it
+  recover                roll back an install that was interrupted
   register SNAP_DIR --revision N [--name INSTANCE]
                          record the snap in SNAP_DIR, connect what connects
                          automatically, generate and load its policy
@@ -27,15 +31,52 @@ Commands:
   add-slot NAME INTERFACE ATTR=VALUE...
                          create a system slot that assigns a device
   remove-slot NAME       remove a slot created with add-slot
+  denials [--file PATH] [--follow] [--since TIME] [--snap NAME] [--json]
+                         explain AppArmor and seccomp denials found in the logs
 
 Run \"confine COMMAND --help\" for more. Changes need root.
 Environment: CONFINE_ROOT moves every file the command reads and writes
-under another directory (default /).
+under another directory (default /). CONFINE_LANDLOCK=always has the launcher
+apply the Landlock policies on top of AppArmor too (by default only where the
+kernel has no AppArmor).
 ";
 
 /// Per-command help.
 fn help(command: &str) -> Option<&'static str> {
     Some(match command {
+        "install" => {
+            "\
+Usage: confine install FILE.snap
+
+Installs the snap in FILE.snap (a squashfs file): it is kept under
+/var/lib/confine/snaps, mounted read-only at /snap/<name>/<rev> (a systemd mount
+unit where systemd runs), /snap/<name>/current points at it, its data directories
+/var/snap/<name>/<rev> and /var/snap/<name>/common are created (the data of the
+previous revision is copied), its policy is generated and loaded, /snap/bin
+wrappers are made for its apps and systemd units for its daemons (started where
+systemd runs). Installing a snap that is installed already makes a new revision;
+the previous one stays mounted. A failure at any step undoes the steps before.
+"
+        }
+        "recover" => {
+            "\
+Usage: confine recover
+
+Rolls back an install that was interrupted (killed, or the machine stopped):
+every step it had made is undone, newest first. install and remove do this
+first on their own.
+"
+        }
+        "remove" => {
+            "\
+Usage: confine remove SNAP
+
+Stops the snap's daemons, discards its preserved mount namespace, removes its
+policy (unloading its AppArmor profiles), unmounts every revision and removes
+every file made for it: wrappers, units, data directories, users' ~/snap/SNAP,
+its private /tmp and its cgroups.
+"
+        }
         "register" => {
             "\
 Usage: confine register SNAP_DIR --revision N [--name INSTANCE]
@@ -43,7 +84,8 @@ Usage: confine register SNAP_DIR --revision N [--name INSTANCE]
 Records the snap whose files are in SNAP_DIR (read from SNAP_DIR/meta/snap.yaml)
 as revision N (a number, or x and a number for local snaps), under the instance
 name INSTANCE (default: the snap's name). Plugs of interfaces that connect
-automatically are connected. Then the AppArmor profiles, seccomp filters, udev
+automatically are connected. Then the AppArmor profiles, seccomp filters,
+Landlock policies (/var/lib/snapd/landlock/<tag>, but for classic snaps), udev
 rules and device cgroup file of every app and hook are written and loaded.
 Registering a snap again (a new revision, say) keeps its connections.
 "
@@ -108,6 +150,31 @@ Usage: confine remove-slot NAME
 Removes a slot created with add-slot; nothing may be connected to it.
 "
         }
+        "denials" => {
+            "\
+Usage: confine denials [--file PATH]... [--follow] [--since TIME] [--snap NAME] [--json]
+
+Reads the AppArmor and seccomp audit records of the kernel log (/dev/kmsg, or
+dmesg), the journal, /var/log/audit/audit.log and /var/log/kern.log, and explains
+each denial: the snap and app (or hook) refused, by AppArmor or by seccomp, which
+side refused a signal or ptrace, the rule that was missing, the interface that
+would grant it, whether the snap has it connected, and the command that connects
+it. Identical denials are shown once, with a count.
+
+  --file PATH    read records from PATH instead (- for standard input); may be
+                 given more than once
+  --follow       keep watching for new denials
+  --since TIME   only denials at or after TIME: @SECONDS, 10m, 2h, 3d, or a date
+                 (\"2024-05-01 14:00\", local time)
+  --snap NAME    only denials that involve snap NAME (on either side)
+  --json         print JSON instead of text
+
+Reading the kernel log needs root, or kernel.dmesg_restrict=0. Whether a plug is
+connected is known only to root (the list of connections is root's). Seccomp
+denials are logged only when /proc/sys/kernel/seccomp/actions_logged lists the
+action (errno, for calls that failed with EPERM or EACCES).
+"
+        }
         _ => return None,
     })
 }
@@ -166,6 +233,37 @@ fn run(args: &[String]) -> Result<(), Failure> {
         return Ok(());
     }
     match command.as_str() {
+        "install" => {
+            let [file] = exactly(command, rest)?;
+            let done = admin()?.install(std::path::Path::new(file))?;
+            match &done.previous {
+                Some(p) => println!("{} refreshed from revision {p} to {}", done.instance, done.revision),
+                None => println!("{} revision {} installed", done.instance, done.revision),
+            }
+            for w in &done.wrappers {
+                println!("  command: {}", w.display());
+            }
+            for s in &done.services {
+                println!("  service: {s}{}", if done.started { " (started)" } else { " (no systemd here: not started)" });
+            }
+            if !done.auto_connected.is_empty() {
+                println!("  connected: {}", done.auto_connected.join(", "));
+            }
+            Ok(())
+        }
+        "remove" => {
+            let [snap] = exactly(command, rest)?;
+            admin()?.remove(snap)?;
+            println!("{snap} removed");
+            Ok(())
+        }
+        "recover" => {
+            let [] = exactly(command, rest)?;
+            if admin()?.recover()? {
+                println!("an interrupted install was rolled back");
+            }
+            Ok(())
+        }
         "register" => register(rest),
         "unregister" => {
             let [snap] = exactly(command, rest)?;
@@ -214,6 +312,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             admin()?.remove_slot(name)?;
             Ok(())
         }
+        "denials" => confine_tools::denials::cli::run(rest).map_err(Failure),
         _ => Err(Failure(format!(
             "cannot run: unknown command {command:?} (see confine --help)"
         ))),

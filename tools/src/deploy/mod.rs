@@ -2,14 +2,15 @@
 //!
 //! [`apply`] compares the generated files with those on disk and:
 //!
-//! 1. compiles every changed seccomp source in memory;
+//! 1. compiles every changed seccomp source in memory and checks every
+//!    Landlock policy;
 //! 2. writes every changed AppArmor profile to a staging directory and
 //!    compiles them (filling apparmor_parser's cache);
 //! 3. only when all of that worked: loads the changed profiles into the
 //!    kernel from the cache, renames them into place, writes the seccomp
-//!    programs and sources, the udev rules and the device cgroup file (each
-//!    file replaced atomically), removes the files the snap no longer has
-//!    and unloads their profiles;
+//!    programs and sources, the Landlock policies, the udev rules and the
+//!    device cgroup file (each file replaced atomically), removes the files
+//!    the snap no longer has and unloads their profiles;
 //! 4. tells udev when the rules changed.
 //!
 //! A failure in steps 1 and 2 leaves every file and every loaded profile as
@@ -62,6 +63,7 @@ pub struct Report {
 struct Existing {
     profiles: BTreeMap<String, PathBuf>,
     seccomp: BTreeMap<String, PathBuf>,
+    landlock: BTreeMap<String, PathBuf>,
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
@@ -99,6 +101,11 @@ fn existing(paths: &Paths, instance: &str) -> Result<Existing, Error> {
             ex.seccomp.insert(name, path);
         }
     }
+    for (name, path) in list_dir(&paths.landlock_dir())? {
+        if name.starts_with(&format!("snap.{instance}.")) && !name.ends_with('~') {
+            ex.landlock.insert(name, path);
+        }
+    }
     Ok(ex)
 }
 
@@ -111,6 +118,18 @@ fn mkdirs(dir: &Path) -> Result<(), Error> {
     fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))
 }
 
+/// A directory others read (the launcher, as the caller): created if
+/// needed, mode 0755 whatever the umask.
+fn public_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    mkdirs(dir)?;
+    let mode = fs::metadata(dir).map_err(|e| io_err("read", dir, e))?.permissions().mode();
+    if mode & 0o7777 != 0o755 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).map_err(|e| io_err("protect", dir, e))?;
+    }
+    Ok(())
+}
+
 /// A directory removed when dropped.
 struct Staging(PathBuf);
 
@@ -120,10 +139,28 @@ impl Drop for Staging {
     }
 }
 
+/// Removes the staging directories of processes that are gone (killed
+/// half-way through a change).
+pub fn remove_stale_staging_of(paths: &Paths) {
+    remove_stale_staging(&paths.apparmor_staging());
+}
+
+fn remove_stale_staging(base: &Path) {
+    let Ok(dir) = fs::read_dir(base) else { return };
+    for e in dir.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(".staging.").and_then(|r| r.split('.').next()) else { continue };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn staging_dir(paths: &Paths) -> Result<Staging, Error> {
     static N: AtomicU32 = AtomicU32::new(0);
     let base = paths.apparmor_staging();
     mkdirs(&base)?;
+    remove_stale_staging(&base);
     let dir = base.join(format!(
         ".staging.{}.{}",
         std::process::id(),
@@ -183,6 +220,12 @@ pub fn apply(
         let compiled = seccomp::compile_text(src, &options, &mut ids)
             .map_err(|e| Error(format!("cannot compile the seccomp policy of {tag}: {e}")))?;
         programs.push((tag.clone(), compiled.bytes));
+    }
+    // The launcher refuses a Landlock policy it cannot read: so do we,
+    // before anything changes.
+    for (tag, text) in &wanted.landlock {
+        policy_cache::landlock::parse(text)
+            .map_err(|e| Error(format!("cannot use the Landlock policy of {tag}: {e}")))?;
     }
 
     // 2. changed profiles, staged and compiled.
@@ -245,6 +288,16 @@ pub fn apply(
             write(&path, src.as_bytes(), &mut report)?;
         }
     }
+    let landlock_dir = paths.landlock_dir();
+    if !wanted.landlock.is_empty() {
+        public_dir(&landlock_dir)?;
+    }
+    for (tag, text) in &wanted.landlock {
+        let path = landlock_dir.join(tag);
+        if !same_content(&path, text.as_bytes()) {
+            write(&path, text.as_bytes(), &mut report)?;
+        }
+    }
     let rules_path = paths.udev_rules(instance);
     let rules_before = fs::read(&rules_path).ok();
     match &wanted.udev_rules {
@@ -277,6 +330,16 @@ pub fn apply(
         if !wanted.seccomp.contains_key(tag) {
             remove(path, &mut report)?;
         }
+    }
+    for (tag, path) in &ex.landlock {
+        if !wanted.landlock.contains_key(tag) {
+            remove(path, &mut report)?;
+        }
+    }
+    // The directory goes with the last policy (only strict snaps have one),
+    // so that removing the last strict snap leaves the system as it was.
+    if wanted.landlock.is_empty() && !ex.landlock.is_empty() {
+        let _ = fs::remove_dir(&landlock_dir);
     }
     parser.unload(&gone)?;
     parser.forget(&gone);

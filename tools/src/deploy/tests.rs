@@ -204,3 +204,105 @@ fn udev_rules_come_and_go() {
     apply(&paths, &parser, "a", Some(&files(PROFILE)), false).unwrap();
     assert!(!paths.udev_rules("a").exists());
 }
+
+const LANDLOCK: &str = "landlock-policy 1\nmode enforce\napply without-apparmor\nfs read,execute /usr\n";
+
+/// `files` with a Landlock policy for each app.
+fn with_landlock(mut f: PolicyFiles) -> PolicyFiles {
+    for tag in f.apparmor.keys().cloned().collect::<Vec<_>>() {
+        f.landlock.insert(tag.clone(), LANDLOCK.replace("/usr", &format!("/snap/{tag}")));
+    }
+    f
+}
+
+fn mode_of(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn landlock_policies_are_written_replaced_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::new(dir.path());
+    let parser = check_parser(&paths);
+    // A directory left with the wrong mode is put right.
+    fs::create_dir_all(paths.landlock_dir()).unwrap();
+    fs::set_permissions(paths.landlock_dir(), fs::Permissions::from_mode(0o700)).unwrap();
+    let mut two = files(PROFILE);
+    two.apparmor
+        .insert("snap.a.other".into(), PROFILE.replace("snap.a.app", "snap.a.other"));
+    two.seccomp.insert("snap.a.other".into(), "read\n".into());
+    let two = with_landlock(two);
+    let r = apply(&paths, &parser, "a", Some(&two), false).unwrap();
+    let app = paths.landlock_dir().join("snap.a.app");
+    let other = paths.landlock_dir().join("snap.a.other");
+    assert!(r.written.contains(&app) && r.written.contains(&other), "{r:?}");
+    assert_eq!(fs::read_to_string(&app).unwrap(), two.landlock["snap.a.app"]);
+    assert_eq!(mode_of(&app), 0o644);
+    assert_eq!(mode_of(&paths.landlock_dir()), 0o755);
+
+    // Unchanged: not written again.
+    let again = apply(&paths, &parser, "a", Some(&two), false).unwrap();
+    assert!(!again.written.contains(&app), "{again:?}");
+
+    // Changed: replaced. The other app goes away: so does its policy.
+    let mut one = with_landlock(files(PROFILE));
+    one.landlock.insert("snap.a.app".into(), LANDLOCK.replace("enforce", "devmode"));
+    let r = apply(&paths, &parser, "a", Some(&one), false).unwrap();
+    assert!(r.written.contains(&app) && r.removed.contains(&other), "{r:?}");
+    assert_eq!(fs::read_to_string(&app).unwrap(), one.landlock["snap.a.app"]);
+    assert!(!other.exists());
+
+    // Another snap's policy stays when this one is removed.
+    let mut ab = PolicyFiles::default();
+    ab.apparmor
+        .insert("snap.ab.app".into(), PROFILE.replace("snap.a.app", "snap.ab.app"));
+    ab.seccomp.insert("snap.ab.app".into(), "read\n".into());
+    let ab = with_landlock(ab);
+    apply(&paths, &parser, "ab", Some(&ab), false).unwrap();
+    let r = apply(&paths, &parser, "a", None, false).unwrap();
+    assert!(r.removed.contains(&app), "{r:?}");
+    let left: Vec<String> = fs::read_dir(paths.landlock_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec!["snap.ab.app"]);
+    // The directory goes with the last policy.
+    apply(&paths, &parser, "ab", None, false).unwrap();
+    assert!(!paths.landlock_dir().exists());
+}
+
+#[test]
+fn a_broken_landlock_policy_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::new(dir.path());
+    let parser = check_parser(&paths);
+    let good = with_landlock(files(PROFILE));
+    apply(&paths, &parser, "a", Some(&good), true).unwrap();
+    let mut broken = with_landlock(files(&PROFILE.replace("true", "false")));
+    broken
+        .landlock
+        .insert("snap.a.app".into(), "landlock-policy 1\nfs read /etc/../etc/shadow\n".into());
+    let e = apply(&paths, &parser, "a", Some(&broken), false).unwrap_err().0;
+    assert!(
+        e.starts_with("cannot use the Landlock policy of snap.a.app: line 2:"),
+        "{e}"
+    );
+    assert_eq!(
+        fs::read_to_string(paths.landlock_dir().join("snap.a.app")).unwrap(),
+        good.landlock["snap.a.app"]
+    );
+    assert_eq!(
+        fs::read_to_string(paths.apparmor_profiles().join("snap.a.app")).unwrap(),
+        PROFILE
+    );
+}
+
+#[test]
+fn snaps_without_landlock_policies_make_no_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::new(dir.path());
+    let parser = check_parser(&paths);
+    apply(&paths, &parser, "a", Some(&files(PROFILE)), false).unwrap();
+    assert!(!paths.landlock_dir().exists());
+}

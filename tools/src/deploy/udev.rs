@@ -3,7 +3,6 @@
 //! system, and only when udev runs (not in containers or the test VM).
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::paths::Paths;
 
@@ -11,19 +10,7 @@ use crate::paths::Paths;
 const CONTROL: &str = "/run/udev/control";
 
 fn run(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("udevadm")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run udevadm {}: {e}", args.join(" ")))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "udevadm {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    crate::command::run("udevadm", args)
 }
 
 /// Reloads udev's rules and re-triggers devices; returns a warning when

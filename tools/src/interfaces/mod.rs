@@ -1,9 +1,10 @@
 //! The interfaces: what connecting a plug grants, as data.
 //!
 //! Each interface is one file in `tools/data/interfaces/<name>.yaml`
-//! (built into the tools): its AppArmor snippet, its seccomp lines, its udev
-//! matches for device interfaces, whether it connects automatically, and the
-//! slot attributes the admin gives when assigning a device. [`catalog`]
+//! (built into the tools): its AppArmor snippet, its seccomp lines, its
+//! Landlock lines (and the Landlock scopes it lifts), its udev matches for
+//! device interfaces, whether it connects automatically, and the slot
+//! attributes the admin gives when assigning a device. [`catalog`]
 //! returns all of them; [`Catalog::syscall_grants`] and
 //! [`Catalog::apparmor_grants`] answer "which interface grants this", for a
 //! denial explainer.
@@ -11,12 +12,14 @@
 //! Snippets may name slot attributes: `${path}` is replaced by the value of
 //! attribute `path`, `${path.kernel}` by that value without its leading
 //! `/dev/` (the name udev matches as `KERNEL`). A line naming a list
-//! attribute is repeated for each item.
+//! attribute is repeated for each item. The same goes for the Landlock
+//! lines, which are rules of the format in [`policy_cache::landlock`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+use policy_cache::landlock::{self, Rule, Scope};
 use regex::Regex;
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -70,6 +73,12 @@ pub struct Interface {
     pub apparmor_update_ns: String,
     /// seccomp lines for the apps and hooks of a connected plug.
     pub seccomp: String,
+    /// Landlock rules for the apps and hooks of a connected plug, one a
+    /// line (the rule lines of [`policy_cache::landlock`]).
+    pub landlock: String,
+    /// The scopes of the Landlock template that connecting lifts (signals
+    /// to processes outside the sandbox, say).
+    pub landlock_unscope: Vec<Scope>,
     /// udev matches of the devices the plug's apps get (device interfaces).
     pub udev: Vec<String>,
     pub slot_attributes: Vec<SlotAttribute>,
@@ -86,6 +95,7 @@ pub struct Rendered {
     pub apparmor: String,
     pub apparmor_update_ns: String,
     pub seccomp: String,
+    pub landlock: String,
     pub udev: Vec<String>,
 }
 
@@ -167,6 +177,8 @@ fn parse_interface(name: &str, text: &str) -> Result<Interface, Error> {
             "apparmor",
             "apparmor-update-ns",
             "seccomp",
+            "landlock",
+            "landlock-unscope",
             "udev",
             "slot-attributes",
             "suppress-ptrace-trace",
@@ -192,6 +204,18 @@ fn parse_interface(name: &str, text: &str) -> Result<Interface, Error> {
             })
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(err("udev must be a list of strings".into())),
+    };
+    let landlock_unscope = match field("landlock-unscope") {
+        None => Vec::new(),
+        Some(Yaml::Array(items)) => items
+            .iter()
+            .map(|i| match i.as_str() {
+                Some("signal") => Ok(Scope::Signal),
+                Some("abstract-unix-socket") => Ok(Scope::AbstractUnixSocket),
+                _ => Err(err("landlock-unscope must list signal or abstract-unix-socket".into())),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(err("landlock-unscope must be a list".into())),
     };
     let mut slot_attributes = Vec::new();
     if let Some(attrs) = field("slot-attributes") {
@@ -225,6 +249,8 @@ fn parse_interface(name: &str, text: &str) -> Result<Interface, Error> {
         apparmor: text_of("apparmor")?,
         apparmor_update_ns: text_of("apparmor-update-ns")?,
         seccomp: text_of("seccomp")?,
+        landlock: text_of("landlock")?,
+        landlock_unscope,
         udev,
         slot_attributes,
         suppress_ptrace_trace: flag("suppress-ptrace-trace")?,
@@ -232,7 +258,29 @@ fn parse_interface(name: &str, text: &str) -> Result<Interface, Error> {
     };
     // The seccomp lines must parse (placeholders are not allowed there).
     seccomp_parse::parse(&iface.seccomp).map_err(|e| err(format!("seccomp: {e}")))?;
+    // So must the Landlock lines, but for those naming slot attributes
+    // (checked when rendered).
+    for line in iface.landlock.lines().filter(|l| !l.contains("${")) {
+        landlock_rule(line).map_err(|e| err(format!("landlock: {e}")))?;
+    }
     Ok(iface)
+}
+
+/// One line of an interface's Landlock block: `None` for blank lines and
+/// comments, else the rule. Only rules are allowed (no `mode`, `apply` or
+/// header line: those belong to the generated file).
+pub fn landlock_rule(line: &str) -> Result<Option<Rule>, Error> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let bad = |m: String| Error(format!("cannot use Landlock line {line:?}: {m}"));
+    let policy = landlock::parse(&format!("landlock-policy {}\n{line}\n", landlock::VERSION))
+        .map_err(|e| bad(e.message))?;
+    match <[Rule; 1]>::try_from(policy.rules) {
+        Ok([rule]) => Ok(Some(rule)),
+        Err(_) => Err(bad("only rules may be given here".into())),
+    }
 }
 
 /// The values of slot attributes, validated.
@@ -315,6 +363,7 @@ impl Interface {
             apparmor: fill(&self.apparmor),
             apparmor_update_ns: fill(&self.apparmor_update_ns),
             seccomp: self.seccomp.clone(),
+            landlock: fill(&self.landlock),
             udev: self.udev.iter().flat_map(|u| expand_line(u, &values)).collect(),
         })
     }
@@ -360,4 +409,4 @@ fn expand_line(line: &str, values: &[(&SlotAttribute, Vec<&str>)]) -> Vec<String
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

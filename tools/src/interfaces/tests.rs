@@ -9,6 +9,20 @@ fn cat() -> &'static Catalog {
     catalog().unwrap()
 }
 
+/// Slot attributes an interface accepts (none for most).
+pub(crate) fn sample_attrs(i: &Interface) -> SlotAttrs {
+    let mut attrs = SlotAttrs::new();
+    for a in &i.slot_attributes {
+        let value = match a.name.as_str() {
+            "path" => json!("/dev/ttyUSB0"),
+            "devices" => json!(["/dev/foo0", "/dev/input/event3"]),
+            other => panic!("no sample value for slot attribute {other} of {}", i.name),
+        };
+        attrs.insert(a.name.clone(), value);
+    }
+    attrs
+}
+
 #[test]
 fn every_data_file_is_built_in_and_loads() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/interfaces");
@@ -189,4 +203,66 @@ fn broken_data_is_refused() {
         .unwrap_err()
         .0
         .contains("needs a pattern"));
+}
+
+#[test]
+fn every_interface_has_landlock_lines_that_render_and_parse() {
+    for (name, text) in data::FILES {
+        let yaml = YamlLoader::load_from_str(text).unwrap();
+        assert!(
+            yaml[0]["landlock"].as_str().is_some(),
+            "{name} has no landlock block"
+        );
+    }
+    for i in cat().all() {
+        let r = i.render(&sample_attrs(i)).unwrap();
+        let rules: Vec<landlock::Rule> = r
+            .landlock
+            .lines()
+            .filter_map(|l| landlock_rule(l).unwrap_or_else(|e| panic!("{}: {e}", i.name)))
+            .collect();
+        // Nothing at all only where the interface grants nothing Landlock
+        // can say, and then it says so.
+        assert!(!rules.is_empty(), "{}: empty landlock block", i.name);
+        let text = format!("landlock-policy 1\n{}", r.landlock);
+        assert_eq!(landlock::parse(&text).unwrap().rules, rules, "{}", i.name);
+        assert!(!r.landlock.contains("${"), "{}: {}", i.name, r.landlock);
+    }
+    let serial = cat().get("serial-port").unwrap();
+    let r = serial.render(&sample_attrs(serial)).unwrap();
+    assert!(r.landlock.contains("fs read,write,device /dev/ttyUSB0\n"), "{}", r.landlock);
+    let custom = cat().get("custom-device").unwrap();
+    let r = custom.render(&sample_attrs(custom)).unwrap();
+    assert!(
+        r.landlock.contains("fs read,write,device /dev/foo0\nfs read,write,device /dev/input/event3\n"),
+        "{}",
+        r.landlock
+    );
+    assert_eq!(cat().get("process-control").unwrap().landlock_unscope, vec![Scope::Signal]);
+    assert!(cat().all().iter().filter(|i| i.name != "process-control").all(|i| i.landlock_unscope.is_empty()));
+}
+
+#[test]
+fn broken_landlock_data_is_refused() {
+    let e = |yaml: &str| Catalog::from_files(&[("x", yaml)]).unwrap_err().0;
+    assert_eq!(
+        e("landlock: |\n  fs read relative\n"),
+        "cannot load interface x: landlock: cannot use Landlock line \"fs read relative\": \
+         the path must be absolute and canonical, or start with a known variable"
+    );
+    assert!(e("landlock: |\n  mode devmode\n").ends_with("only rules may be given here"));
+    assert!(e("landlock: |\n  apply always\n").ends_with("only rules may be given here"));
+    assert!(e("landlock: |\n  landlock-policy 1\n").contains("unknown rule"));
+    assert!(e("landlock-unscope: [everything]\n").contains("landlock-unscope must list"));
+    assert!(e("landlock-unscope: signal\n").contains("landlock-unscope must be a list"));
+    let ok = Catalog::from_files(&[("x", "landlock-unscope: [abstract-unix-socket]\nlandlock: |\n  # a comment\n  scope signal\n")]).unwrap();
+    assert_eq!(ok.all()[0].landlock_unscope, vec![Scope::AbstractUnixSocket]);
+    // Lines naming slot attributes are checked once filled in.
+    let x = Catalog::from_files(&[(
+        "x",
+        "slot-attributes:\n  p:\n    pattern: '^/dev/[a-z]+$'\nlandlock: |\n  fs read ${p}\n",
+    )])
+    .unwrap();
+    let attrs: SlotAttrs = serde_json::from_value(json!({"p": "/dev/a"})).unwrap();
+    assert_eq!(x.all()[0].render(&attrs).unwrap().landlock, "fs read /dev/a\n");
 }

@@ -1,6 +1,7 @@
-//! The policy of one snap, generated as text: an AppArmor profile and a
-//! seccomp `.src` per app and hook, the snap's `snap-update-ns` profile,
-//! its udev rules and its device cgroup file.
+//! The policy of one snap, generated as text: an AppArmor profile, a
+//! seccomp `.src` and (but for classic snaps) a Landlock policy per app and
+//! hook, the snap's `snap-update-ns` profile, its udev rules and its device
+//! cgroup file.
 //!
 //! Nothing here touches the system; [`crate::deploy`] writes and loads the
 //! result.
@@ -14,6 +15,7 @@ use crate::interfaces::{Interface, Rendered, SlotAttrs};
 use crate::snapyaml::{Confinement, SnapYaml};
 
 pub mod apparmor;
+pub mod landlock;
 pub mod seccomp_src;
 pub mod templates;
 pub mod udev;
@@ -41,6 +43,9 @@ pub struct Connected<'a> {
 pub struct Options {
     /// The compiler's `version-info` line, copied into every `.src`.
     pub version_info: String,
+    /// Whether the launcher applies the Landlock policies on top of
+    /// AppArmor too (`apply always`), not only where AppArmor is missing.
+    pub landlock_always: bool,
 }
 
 /// The generated files, by name.
@@ -50,6 +55,8 @@ pub struct PolicyFiles {
     pub apparmor: BTreeMap<String, String>,
     /// Security tag to `.src` text.
     pub seccomp: BTreeMap<String, String>,
+    /// Security tag to Landlock policy text (none for classic snaps).
+    pub landlock: BTreeMap<String, String>,
     /// The udev rules file, if any device is assigned.
     pub udev_rules: Option<String>,
     /// The device cgroup file (always written: the launcher waits for it).
@@ -153,6 +160,9 @@ pub fn generate(snap: &Snap<'_>, connected: &[Connected<'_>], options: &Options)
             r.tag.clone(),
             seccomp_src::source(snap, &mine_parts(&mine), &options.version_info),
         );
+        if let Some(text) = landlock::policy(snap, r, &mine_parts(&mine), options.landlock_always)? {
+            files.landlock.insert(r.tag.clone(), text);
+        }
         for s in &mine {
             for m in &s.rendered.udev {
                 udev_entries.push(udev::Entry {

@@ -6,6 +6,8 @@ pub const APPARMOR_STRICT: &str = include_str!("../../data/apparmor/strict.profi
 pub const APPARMOR_CLASSIC: &str = include_str!("../../data/apparmor/classic.profile");
 /// The AppArmor template of a snap's `snap-update-ns` profile.
 pub const APPARMOR_UPDATE_NS: &str = include_str!("../../data/apparmor/update-ns.profile");
+/// The Landlock template of strict (and devmode) snaps.
+pub const LANDLOCK_STRICT: &str = include_str!("../../data/landlock/strict.policy");
 /// The default seccomp policy.
 pub const SECCOMP_DEFAULT: &str = include_str!("../../data/seccomp/default.src");
 /// The set*id calls appended to every seccomp policy.
@@ -33,6 +35,9 @@ mod tests {
         }
         assert!(APPARMOR_STRICT.contains("{{SNIPPETS}}") && APPARMOR_STRICT.contains("{{FLAGS}}"));
         assert!(APPARMOR_UPDATE_NS.contains("{{SNIPPETS}}") && APPARMOR_UPDATE_NS.contains("{{INSTANCE}}"));
+        for p in ["{{TAG}}", "{{NAME}}", "{{INSTANCE}}", "{{REVISION}}", "{{MODE}}", "{{APPLY}}", "\n{{RULES}}\n"] {
+            assert!(LANDLOCK_STRICT.contains(p), "{p}");
+        }
         assert_eq!(fill("a {{X}} b {{X}} {{Y}}", &[("X", "1"), ("Y", "2")]), "a 1 b 1 2");
     }
 }

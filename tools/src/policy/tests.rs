@@ -1,6 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 use serde_json::json;
 
+use policy_cache::landlock::{Apply, Mode as LlMode, Port, Rule};
+
 use super::*;
 use crate::interfaces::catalog;
 use crate::snapyaml;
@@ -32,6 +34,7 @@ fn files(yaml: &str, instance: &str, connect: &[(&str, serde_json::Value)]) -> P
         &connected,
         &Options {
             version_info: "test 1.0".into(),
+            landlock_always: false,
         },
     )
     .unwrap()
@@ -170,6 +173,7 @@ fn wrong_plugs_are_refused() {
     };
     let opts = Options {
         version_info: "v".into(),
+        landlock_always: false,
     };
     let home = catalog().unwrap().get("home").unwrap();
     let e = generate(
@@ -197,4 +201,276 @@ fn wrong_plugs_are_refused() {
         e.0,
         "cannot generate the policy of tool: plug \"serial\" has interface serial-port, not home"
     );
+}
+
+/// The policy files of `yaml` as revision `revision`, with `connect`ed
+/// plugs (no slot attributes) and Landlock's `apply always` or not.
+fn landlock_files(yaml: &str, instance: &str, revision: &str, connect: &[&str], always: bool) -> PolicyFiles {
+    let y = snapyaml::parse(yaml).unwrap();
+    let inst = InstanceName::parse(instance).unwrap();
+    let attrs = SlotAttrs::new();
+    let connected: Vec<Connected<'_>> = connect
+        .iter()
+        .map(|p| Connected {
+            plug: p,
+            interface: catalog().unwrap().get(&y.plugs[*p].interface).unwrap(),
+            slot_attrs: &attrs,
+        })
+        .collect();
+    let snap = Snap {
+        yaml: &y,
+        instance: &inst,
+        revision,
+    };
+    let options = Options {
+        version_info: "test 1.0".into(),
+        landlock_always: always,
+    };
+    generate(&snap, &connected, &options).unwrap()
+}
+
+const HELLO: &str = "name: hello\nversion: '1'\napps:\n  hello:\n    command: bin/hello\n    plugs: [home, network, network-bind, process-control]\n  plain:\n    command: bin/plain\nhooks:\n  install:\n    plugs: [network]\n";
+
+fn rule_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+}
+
+/// The paths a policy grants with `fs` rules (`fs-each` ones apart).
+fn fs_paths(text: &str) -> Vec<String> {
+    policy_cache::landlock::parse(text)
+        .unwrap()
+        .rules
+        .into_iter()
+        .filter_map(|r| match r {
+            Rule::Fs { path, .. } => Some(path),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Files no policy may reach, whatever is connected: other users', the
+/// system's secrets, shared memory of other snaps.
+const SECRETS: &[&str] = &[
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/sudoers",
+    "/etc/sudoers.d/x",
+    "/etc/ssl/private/key.pem",
+    "/etc/ldap.secret",
+    "/etc/krb5.keytab",
+    "/home/other/.ssh/id_rsa",
+    "/root/.ssh/id_rsa",
+    "/dev/shm/other",
+    "/run/shm/other",
+    "/dev/sda",
+    "/boot/initrd.img",
+    "/var/lib/snapd/state.json",
+    "/var/lib/confine/state.json",
+    "/var/snap/other/common/x",
+    "/snap/other/1/x",
+    "/run/user/1000/bus",
+    "/sys/kernel/security/x",
+    "@{HOME}/.ssh/id_rsa",
+    "@{HOME}/snap/other/1/x",
+];
+
+fn assert_no_secrets(text: &str) {
+    for path in fs_paths(text) {
+        for secret in SECRETS {
+            let under = secret.strip_prefix(path.as_str()).is_some_and(|rest| rest.starts_with('/'));
+            assert!(!under && *secret != path, "{path} grants {secret}:\n{text}");
+        }
+        for whole in ["/", "/etc", "/home", "/root", "/dev", "/run", "/var", "/sys", "@{HOME}"] {
+            assert_ne!(path, whole, "{whole} is granted as a whole:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn landlock_policies_of_strict_apps_and_hooks() {
+    let f = landlock_files(HELLO, "hello", "x1", &[], false);
+    let tags: Vec<&str> = f.landlock.keys().map(String::as_str).collect();
+    assert_eq!(tags, vec!["snap.hello.hello", "snap.hello.hook.install", "snap.hello.plain"]);
+    let hello = &f.landlock["snap.hello.hello"];
+    let p = policy_cache::landlock::parse(hello).unwrap();
+    assert_eq!((p.mode, p.apply), (LlMode::Enforce, Apply::WithoutAppArmor));
+    assert!(hello.starts_with("landlock-policy 1\n# Landlock policy snap.hello.hello.\n# Written by confine"));
+    for line in [
+        "fs read,execute /usr",
+        "fs read,execute /snap/hello/x1",
+        "fs read,write,execute /var/snap/hello/x1",
+        "fs read,write,execute /var/snap/hello/common",
+        "fs read,write,execute @{SNAP_USER_DATA}",
+        "fs read,write,execute @{XDG_RUNTIME_DIR}",
+        "fs read,write,execute /tmp",
+        "fs read /etc/passwd",
+        "fs read /proc",
+        "fs read,write,device /dev/pts",
+        "scope signal",
+        "scope abstract-unix-socket",
+    ] {
+        assert!(hello.lines().any(|l| l == line), "{line}:\n{hello}");
+    }
+    assert!(hello.contains("\n# ---- Connected interfaces.\n# (none)\n"), "{hello}");
+    // TCP is denied: no net- line at all.
+    assert!(!hello.contains("\nnet-"), "{hello}");
+    assert!(p.rules.iter().any(|r| matches!(r, Rule::Unexpressible(t) if t.starts_with("/{dev,run}/shm/snap.hello.**"))));
+    assert!(!hello.contains("{{") && !hello.contains("@{SNAP_NAME}"), "{hello}");
+    assert_no_secrets(hello);
+    // Every rule once.
+    let mut rules = rule_lines(hello);
+    let n = rules.len();
+    rules.sort_unstable();
+    rules.dedup();
+    assert_eq!(rules.len(), n);
+}
+
+#[test]
+fn landlock_policies_follow_the_connected_plugs() {
+    let f = landlock_files(
+        HELLO,
+        "hello",
+        "x1",
+        &["home", "network", "network-bind", "process-control"],
+        false,
+    );
+    let hello = &f.landlock["snap.hello.hello"];
+    assert!(
+        hello.contains(
+            "# plug home (interface home)\nfs-each read,write,execute @{HOME} except bin\nfs read,execute @{HOME}/bin\n"
+        ),
+        "{hello}"
+    );
+    assert!(hello.lines().any(|l| l == "net-connect any"), "{hello}");
+    assert!(hello.lines().any(|l| l == "net-bind any"), "{hello}");
+    assert!(hello.lines().any(|l| l == "fs read /etc/ssl/certs"), "{hello}");
+    // Nothing writable in ~/bin.
+    let p = policy_cache::landlock::parse(hello).unwrap();
+    for r in &p.rules {
+        if let Rule::Fs { rights, path } = r {
+            assert!(!(rights.write && path.starts_with("@{HOME}/bin")), "{path}");
+        }
+    }
+    // process-control lifts the signal scope only.
+    assert!(!hello.lines().any(|l| l == "scope signal"), "{hello}");
+    assert!(hello.contains("# scope signal: lifted by plug process-control (interface process-control)\n"));
+    assert!(hello.lines().any(|l| l == "scope abstract-unix-socket"));
+    assert!(hello.contains("\nunexpressible capability kill, sys_nice, sys_resource:"));
+    // Lines both network interfaces have come once, under the first.
+    assert_eq!(hello.lines().filter(|l| *l == "fs read /etc/hosts").count(), 1);
+    assert!(!hello.contains("# plug network-bind (interface network-bind)\nnet-bind any\nfs read /etc/hosts\n"));
+    assert_no_secrets(hello);
+
+    // The app without plugs, and the hook with network only.
+    let plain = &f.landlock["snap.hello.plain"];
+    assert!(!plain.contains("\nnet-") && !plain.contains("@{HOME} except") && plain.contains("\nscope signal\n"));
+    let hook = &f.landlock["snap.hello.hook.install"];
+    assert!(hook.contains("# plug network (interface network)\nnet-connect any\n"), "{hook}");
+    assert!(!hook.contains("net-bind") && !hook.contains("fs-each"), "{hook}");
+    for text in f.landlock.values() {
+        policy_cache::landlock::parse(text).unwrap();
+    }
+}
+
+#[test]
+fn landlock_without_network_bind_denies_binding() {
+    let f = landlock_files(HELLO, "hello", "x1", &["network"], false);
+    let p = policy_cache::landlock::parse(&f.landlock["snap.hello.hello"]).unwrap();
+    assert!(p.rules.contains(&Rule::NetConnect(Port::Any)));
+    assert!(!p.rules.iter().any(|r| matches!(r, Rule::NetBind(_))));
+    let f = landlock_files(HELLO, "hello", "x1", &["network-bind"], false);
+    let p = policy_cache::landlock::parse(&f.landlock["snap.hello.hello"]).unwrap();
+    assert!(p.rules.contains(&Rule::NetBind(Port::Any)));
+    assert!(!p.rules.iter().any(|r| matches!(r, Rule::NetConnect(_))));
+}
+
+#[test]
+fn landlock_modes_and_apply() {
+    let devmode = HELLO.replace("version: '1'", "version: '1'\nconfinement: devmode");
+    let f = landlock_files(&devmode, "hello", "3", &["network"], false);
+    assert_eq!(f.landlock.len(), 3);
+    let p = policy_cache::landlock::parse(&f.landlock["snap.hello.hello"]).unwrap();
+    assert_eq!((p.mode, p.apply), (LlMode::Devmode, Apply::WithoutAppArmor));
+
+    let classic = HELLO.replace("version: '1'", "version: '1'\nconfinement: classic");
+    let f = landlock_files(&classic, "hello", "3", &["network"], true);
+    assert!(f.landlock.is_empty());
+    assert!(!f.apparmor.is_empty());
+
+    let f = landlock_files(HELLO, "hello", "3", &[], true);
+    for text in f.landlock.values() {
+        let p = policy_cache::landlock::parse(text).unwrap();
+        assert_eq!((p.mode, p.apply), (LlMode::Enforce, Apply::Always));
+        assert!(text.contains("\nmode enforce\napply always\n"));
+    }
+}
+
+#[test]
+fn landlock_instances_reach_their_own_files_only() {
+    let f = landlock_files(HELLO, "hello_two", "x1", &["home"], false);
+    let text = &f.landlock["snap.hello_two.hello"];
+    let paths = fs_paths(text);
+    for p in [
+        "/snap/hello/x1",
+        "/snap/hello_two/x1",
+        "/var/snap/hello/x1",
+        "/var/snap/hello_two/x1",
+        "@{HOME}/snap/hello_two",
+        "/run/snap.hello_two",
+    ] {
+        assert!(paths.iter().any(|x| x == p), "{p}:\n{text}");
+    }
+    // In the instance's sandbox /snap/hello and /var/snap/hello are its own;
+    // ~/snap/hello is not.
+    assert!(!paths.iter().any(|x| x == "@{HOME}/snap/hello"), "{text}");
+    assert!(text.contains("/{dev,run}/shm/snap.hello_two.**"));
+    assert_no_secrets(text);
+}
+
+#[test]
+fn landlock_with_every_interface_connected_stays_within_bounds() {
+    let cat = catalog().unwrap();
+    let names: Vec<String> = cat.all().iter().map(|i| format!("p-{}", i.name)).collect();
+    let mut yaml = format!(
+        "name: all\nversion: '1'\napps:\n  app:\n    command: bin/app\n    plugs: [{}]\nplugs:\n",
+        names.join(", ")
+    );
+    for i in cat.all() {
+        yaml.push_str(&format!("  p-{0}: {0}\n", i.name));
+    }
+    let y = snapyaml::parse(&yaml).unwrap();
+    let inst = InstanceName::parse("all").unwrap();
+    let attrs: Vec<SlotAttrs> = cat
+        .all()
+        .iter()
+        .map(crate::interfaces::tests::sample_attrs)
+        .collect();
+    let connected: Vec<Connected<'_>> = cat
+        .all()
+        .iter()
+        .zip(&attrs)
+        .zip(&names)
+        .map(|((i, a), p)| Connected {
+            plug: p,
+            interface: i,
+            slot_attrs: a,
+        })
+        .collect();
+    let snap = Snap {
+        yaml: &y,
+        instance: &inst,
+        revision: "1",
+    };
+    let options = Options {
+        version_info: "v".into(),
+        landlock_always: false,
+    };
+    let f = generate(&snap, &connected, &options).unwrap();
+    let text = &f.landlock["snap.all.app"];
+    for i in cat.all() {
+        assert!(text.contains(&format!("# plug p-{0} (interface {0})\n", i.name)), "{}:\n{text}", i.name);
+    }
+    assert!(text.lines().any(|l| l == "fs read,write,device /dev/ttyUSB0"), "{text}");
+    assert!(text.lines().any(|l| l == "fs read,write,device /dev/input/event3"), "{text}");
+    assert_no_secrets(text);
 }

@@ -109,6 +109,19 @@ pub struct Port {
     pub hooks: Vec<String>,
 }
 
+/// What systemd needs to run a daemon app, as written in snap.yaml.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    pub stop_command: Option<String>,
+    pub reload_command: Option<String>,
+    pub post_stop_command: Option<String>,
+    /// `restart-condition` (`never` already mapped to `no`).
+    pub restart_condition: Option<String>,
+    pub restart_delay: Option<std::time::Duration>,
+    pub stop_timeout: Option<std::time::Duration>,
+    pub start_timeout: Option<std::time::Duration>,
+}
+
 /// An app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
@@ -116,6 +129,8 @@ pub struct App {
     pub command: String,
     pub command_chain: Vec<String>,
     pub daemon: Option<Daemon>,
+    /// The daemon's options (empty for other apps).
+    pub service: Service,
     pub environment: Vec<(String, String)>,
     pub plugs: Vec<String>,
     pub slots: Vec<String>,

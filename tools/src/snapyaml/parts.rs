@@ -3,7 +3,7 @@
 use yaml_rust2::Yaml;
 
 use super::node::{child, get, Node};
-use super::{names, App, Attrs, Daemon, Error, Hook, Port};
+use super::{Service, names, App, Attrs, Daemon, Error, Hook, Port};
 use std::collections::BTreeMap;
 
 /// The `environment:` map among `fields`; `field` is its dotted path.
@@ -141,7 +141,9 @@ pub(super) fn app(path: &str, name: &str, value: &Yaml) -> Result<App, Error> {
             "reload-command",
             "post-stop-command",
             "restart-condition",
+            "restart-delay",
             "stop-timeout",
+            "start-timeout",
             "timer",
         ] {
             if get(&fields, key).is_some() {
@@ -167,15 +169,60 @@ pub(super) fn app(path: &str, name: &str, value: &Yaml) -> Result<App, Error> {
             ));
         }
     }
+    let duration = |key: &str| -> Result<Option<std::time::Duration>, Error> {
+        match text(key)? {
+            None => Ok(None),
+            Some(t) => parse_duration(&t).map(Some).ok_or_else(|| {
+                Error::field(&child(path, key), format!("{t:?} is not a duration (such as 30s, 2m or 1m30s)"))
+            }),
+        }
+    };
+    let service = Service {
+        stop_command: text("stop-command")?,
+        reload_command: text("reload-command")?,
+        post_stop_command: text("post-stop-command")?,
+        restart_condition: text("restart-condition")?.map(|rc| if rc == "never" { "no".to_owned() } else { rc }),
+        restart_delay: duration("restart-delay")?,
+        stop_timeout: duration("stop-timeout")?,
+        start_timeout: duration("start-timeout")?,
+    };
     Ok(App {
         name: name.to_owned(),
         command,
         command_chain: command_chain(path, &fields)?,
         daemon,
+        service,
         environment: environment(&fields, &child(path, "environment"))?,
         plugs: port_names(path, &fields, "plugs")?,
         slots: port_names(path, &fields, "slots")?,
     })
+}
+
+/// A duration such as `30s`, `2m`, `1m30s`, `500ms` or `1h` (as Go's
+/// time.ParseDuration accepts for the units snaps use).
+pub(super) fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let n: u64 = number.parse().ok()?;
+        let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let part = match unit {
+            "ms" => std::time::Duration::from_millis(n),
+            "s" => std::time::Duration::from_secs(n),
+            "m" => std::time::Duration::from_secs(n.checked_mul(60)?),
+            "h" => std::time::Duration::from_secs(n.checked_mul(3600)?),
+            _ => return None,
+        };
+        total = total.checked_add(part)?;
+        rest = tail;
+    }
+    Some(total)
 }
 
 pub(super) fn hook(path: &str, name: &str, value: &Yaml) -> Result<Hook, Error> {

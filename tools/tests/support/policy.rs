@@ -328,6 +328,7 @@ pub fn policy_files(paths: &confine_tools::paths::Paths) -> std::collections::BT
         ("seccomp", paths.seccomp_dir()),
         ("udev", paths.udev_rules_dir()),
         ("cgroup", paths.cgroup_dir()),
+        ("landlock", paths.landlock_dir()),
     ] {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for e in entries.flatten() {

@@ -1,0 +1,163 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use super::*;
+use crate::args::Args;
+use crate::sys::fake::FakeSys;
+
+fn policy(body: &str) -> LandlockPolicy {
+    parse(&format!("landlock-policy 1\n{body}")).unwrap()
+}
+
+fn vars() -> Vars {
+    Vars {
+        home: Some("/home/u".into()),
+        user_data: Some("/home/u/snap/a/1".into()),
+        user_common: Some("/home/u/snap/a/common".into()),
+        runtime_dir: None,
+    }
+}
+
+const RW: u64 = READ_FILE | READ_DIR | WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG | MAKE_SOCK | MAKE_FIFO | MAKE_SYM | REFER | TRUNCATE;
+
+#[test]
+fn plans_expand_variables_and_home_entries() {
+    let p = plan(
+        &policy(
+            "fs read,execute /usr\nfs read,write @{SNAP_USER_DATA}\nfs read,write @{XDG_RUNTIME_DIR}\nfs-each read,write @{HOME} except notes.txt\n\
+             net-connect any\nnet-bind 8080\nscope signal\nunexpressible dbus (send) bus=session,\n",
+        ),
+        &vars(),
+        &|dir| {
+            assert_eq!(dir, "/home/u");
+            vec!["Documents".into(), ".ssh".into(), "snap".into(), "notes.txt".into()]
+        },
+    );
+    assert_eq!(
+        p.paths,
+        vec![
+            ("/usr".to_string(), READ_FILE | READ_DIR | EXECUTE),
+            ("/home/u/snap/a/1".to_string(), RW),
+            ("/home/u".to_string(), READ_DIR),
+            ("/home/u/Documents".to_string(), RW),
+        ],
+        "hidden entries, other snaps' data and the excepted names stay out"
+    );
+    assert_eq!(p.connect_ports, None);
+    assert_eq!(p.bind_ports, Some(vec![8080]));
+    assert_eq!(p.scopes, SCOPE_SIGNAL);
+    assert_eq!(
+        p.notes,
+        vec![
+            "@{XDG_RUNTIME_DIR} has no value here: not granted".to_string(),
+            "new entries directly in /home/u cannot be created, and the names (not the contents) in its hidden directories can be listed"
+                .to_string(),
+            "not expressible: dbus (send) bus=session,".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn rules_on_one_path_add_up() {
+    let p = plan(&policy("fs read /a\nfs execute /b\nfs write,execute /a\n"), &vars(), &|_| vec![]);
+    assert_eq!(p.paths, vec![("/a".to_string(), RW | EXECUTE), ("/b".to_string(), EXECUTE)]);
+}
+
+#[test]
+fn abi_downgrade() {
+    let p = plan(
+        &policy("fs read,write /tmp\nfs read,write,device /dev/null\nscope signal\nscope abstract-unix-socket\n"),
+        &vars(),
+        &|_| vec![],
+    );
+    let is_dir = |p: &str| match p {
+        "/tmp" => Some(true),
+        "/dev/null" => Some(false),
+        _ => None,
+    };
+    // ABI 1: no refer, truncate, ioctl; TCP and scopes cannot be restricted.
+    let (r, notes) = for_abi(&p, 1, &is_dir);
+    assert_eq!(r.handled_fs, (1 << 13) - 1);
+    assert_eq!(r.rules, vec![("/tmp".to_string(), RW & !(REFER | TRUNCATE)), ("/dev/null".to_string(), READ_FILE | WRITE_FILE)]);
+    assert_eq!((r.handled_net, r.scopes), (0, 0));
+    assert_eq!(
+        notes,
+        vec![
+            "TCP bind and connect cannot be restricted with Landlock ABI 1 (4 is needed)".to_string(),
+            "signals and abstract sockets cannot be scoped with Landlock ABI 1 (6 is needed)".to_string(),
+        ]
+    );
+    // ABI 4: TCP denied (no port granted), no scopes yet.
+    let (r, notes) = for_abi(&p, 4, &is_dir);
+    assert_eq!(r.handled_fs, ((1 << 13) - 1) | REFER | TRUNCATE);
+    assert_eq!((r.handled_net, r.net_rules.len()), (BIND_TCP | CONNECT_TCP, 0));
+    assert_eq!(notes.len(), 1);
+    // ABI 6 and later: everything, ioctl on devices included; a file rule
+    // keeps only rights that apply to files.
+    let (r, notes) = for_abi(&p, 7, &is_dir);
+    assert_eq!(r.rules[1], ("/dev/null".to_string(), READ_FILE | WRITE_FILE | TRUNCATE | IOCTL_DEV));
+    assert_eq!(r.scopes, SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET);
+    assert!(notes.is_empty(), "{notes:?}");
+    // A path that does not exist here is noted, not granted.
+    let (r, notes) = for_abi(&p, 7, &|p| (p == "/tmp").then_some(true));
+    assert_eq!(r.rules.len(), 1);
+    assert_eq!(notes, vec!["/dev/null does not exist here: not granted".to_string()]);
+}
+
+fn inv(classic: bool) -> Invocation {
+    let args = Args { classic, base: None, security_tag: "snap.demo.app".into(), command: "x".into(), args: vec![] };
+    Invocation::new(args, &vec![("SNAP_INSTANCE_NAME".into(), "demo".into())]).unwrap()
+}
+
+fn with_policy(text: Option<&str>) -> FakeSys {
+    let sys = FakeSys::new();
+    for d in ["/var", "/var/lib", "/var/lib/snapd", POLICY_DIR] {
+        sys.dir(d, 0o755);
+    }
+    if let Some(t) = text {
+        sys.file(&format!("{POLICY_DIR}/snap.demo.app"), t.as_bytes(), 0o644);
+    }
+    sys
+}
+
+#[test]
+fn when_a_policy_is_read_and_applied() {
+    let enforce = "landlock-policy 1\nfs read /usr\n";
+    let no_aa = AppArmor::NotApplicable;
+    let aa = AppArmor::Enabled { label: "x".into(), mode: Some("enforce".into()) };
+    let d = Debug::new(false);
+    assert!(read_for_launch(&with_policy(Some(enforce)), &inv(false), &no_aa, &d).unwrap().is_some());
+    assert!(read_for_launch(&with_policy(Some(enforce)), &inv(true), &no_aa, &d).unwrap().is_none(), "classic: never");
+    assert!(read_for_launch(&with_policy(Some("landlock-policy 1\nmode devmode\n")), &inv(false), &no_aa, &d).unwrap().is_none());
+    assert!(read_for_launch(&with_policy(Some(enforce)), &inv(false), &aa, &d).unwrap().is_none(), "AppArmor confines");
+    assert!(read_for_launch(&with_policy(Some("landlock-policy 1\napply always\n")), &inv(false), &aa, &d).unwrap().is_some());
+    assert!(read_for_launch(&with_policy(None), &inv(false), &aa, &d).unwrap().is_none());
+    assert_eq!(
+        read_for_launch(&with_policy(None), &inv(false), &no_aa, &d).unwrap_err().to_string(),
+        "cannot confine snap.demo.app without AppArmor: its Landlock policy /var/lib/snapd/landlock/snap.demo.app does not exist; \
+         the snap's policy must be generated again"
+    );
+    let e = read_for_launch(&with_policy(Some("landlock-policy 1\nfly /x\n")), &inv(false), &no_aa, &d).unwrap_err();
+    assert_eq!(e.to_string(), "cannot use /var/lib/snapd/landlock/snap.demo.app: line 2: unknown rule \"fly\"");
+}
+
+#[test]
+fn applying_builds_the_ruleset_for_the_kernel() {
+    let mut sys = with_policy(None);
+    sys.dir("/usr", 0o755);
+    sys.file("/dev/null", b"", 0o666);
+    let loaded = Loaded { path: "p".into(), policy: policy("fs read,execute /usr\nfs read,write /dev/null\nnet-bind any\n") };
+    let d = crate::privs::Demoted::for_tests();
+    apply(&sys, &loaded, &vec![], &d, &Debug::new(false)).unwrap();
+    let calls = sys.calls();
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            "set_caps(e=sys_admin p=sys_admin i=-)".to_string(),
+            "landlock_restrict(abi 7, fs 0xffff, 2 rules, net 0x2, 0 ports, scopes 0x0)".to_string()
+        ],
+        "CAP_SYS_ADMIN is effective when the ruleset is applied"
+    );
+    sys.landlock_abi = 0;
+    apply(&sys, &loaded, &vec![], &d, &Debug::new(false)).unwrap();
+    assert_eq!(sys.calls().iter().filter(|c| c.starts_with("landlock")).count(), 1, "no Landlock: nothing to do");
+}
