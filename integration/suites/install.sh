@@ -78,6 +78,15 @@ sleep 2
 pid=$(systemctl show -p MainPID --value snap.hello.daemon.service)
 expect_text "the daemon runs the new revision" "$(tr '\0' '\n' </proc/$pid/environ 2>&1)" "SNAP_REVISION=x2"
 
+# Landlock on top of AppArmor, when asked for: listing / is allowed by the
+# AppArmor profile, not by the Landlock policy.
+expect_text "without asking, AppArmor alone confines hello" "$(cd /tmp && nobody hello 2>&1)" "ls /=ok"
+CONFINE_LANDLOCK=always confine disconnect hello:network >/dev/null
+expect_line "the policy asks to stack" "$(grep '^apply' /var/lib/snapd/landlock/snap.hello.hello)" "apply always"
+out=$(cd /tmp && nobody hello 2>&1)
+expect_line "hello still runs under its label" "$out" "AppArmor label : snap.hello.hello (enforce)"
+expect_text "and under Landlock too" "$out" "ls /=EACCES"
+
 # Removal.
 out=$(confine remove hello 2>&1)
 expect_line "the snap is removed" "$out" "hello removed"

@@ -355,18 +355,25 @@ pub fn examples() -> String {
     dir.to_string_lossy().into_owned()
 }
 
-/// A strict scene run by root where snaps can be installed (`$EX` is the
-/// examples' directory): fresh tmpfs over every place an install writes
-/// to, and `/` shared as on a systemd host.
+/// A strict scene run by root where snaps can be installed (`$EX` is a
+/// copy of the examples' directory in the scene's own, as the checkout may
+/// be under the `/tmp` the scene hides): fresh tmpfs over every place an
+/// install writes to, and `/` shared as on a systemd host.
 pub fn install_scene() -> Scene {
     let mut s = Scene::new().strict().run_by_root();
+    let copy = s.dir.path().join("examples");
+    std::fs::create_dir(&copy).unwrap();
+    for name in ["debian12", "hello", "hello-classic"] {
+        let file = format!("{name}.snap");
+        std::fs::copy(Path::new(&examples()).join(&file), copy.join(&file)).unwrap();
+    }
     for d in ["/var/snap", "/var/lib/confine", "/var/lib/snapd", "/etc/systemd/system", "/home", "/etc/udev/rules.d"] {
         s = s.root(&format!("mkdir -p {d} && mount -t tmpfs -o mode=0755 scene-install {d}"));
     }
     s.root("install -d -m 0111 /var/lib/snapd/void")
         .root("mount --make-rshared /")
         .root("install -d -o 65534 -g 65534 /home/nobody")
-        .env("EX", &examples())
+        .env("EX", copy.to_str().unwrap())
 }
 
 /// Runs a command as nobody with a plain environment.
