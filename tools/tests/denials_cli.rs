@@ -6,67 +6,15 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use confine_tools::paths::Paths;
-use confine_tools::state::{self, Connection, SnapState, State};
+#[path = "support/denials.rs"]
+mod denials_support;
+use denials_support::{fixture, scratch_root};
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/denials")
-        .join(name)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-/// The same scratch root as the explanation tests: Firefox's profile file,
-/// snap htop registered with process-control and network connected,
-/// system-observe not, mount-observe disconnected by the admin.
-fn scratch_root() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture("root"), dir.path());
-    let yaml = fs::read_to_string(fixture("snaps/htop/meta/snap.yaml")).unwrap();
-    state::update(&Paths::new(dir.path()), |s: &mut State| -> Result<(), state::Error> {
-        s.snaps.insert(
-            "htop".into(),
-            SnapState {
-                revision: "x1".into(),
-                snap_dir: "/snap/htop/x1".into(),
-                snap_yaml: yaml.clone(),
-                implicit_hooks: Vec::new(),
-            },
-        );
-        for (plug, auto) in [("process-control", false), ("network", true)] {
-            s.connections.insert(
-                state::plug_ref("htop", plug),
-                Connection {
-                    interface: plug.into(),
-                    slot: format!("system:{plug}"),
-                    auto,
-                },
-            );
-        }
-        s.undesired.insert("htop:mount-observe".into());
-        Ok(())
-    })
-    .unwrap();
-    dir
-}
 
 fn confine(root: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_confine"));
