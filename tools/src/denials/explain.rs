@@ -109,6 +109,14 @@ impl Explanation {
         self.text.push(Para::Rule(rule.into()));
     }
 
+    /// Says who refused (`refused`, as "Refused by ..." goes on) and the
+    /// rule its profile lacks, and records the rule.
+    fn lacks(&mut self, refused: &str, rule: &str) {
+        self.say(format!("Refused by {refused}. The rule its profile lacks:"));
+        self.rule_line(rule);
+        self.rule = Some(rule.to_owned());
+    }
+
     fn command(&mut self, cmd: impl Into<String>) {
         self.text.push(Para::Command(cmd.into()));
     }
@@ -152,6 +160,12 @@ fn actor(s: &Subject) -> String {
 }
 
 /// The refusing side, with its profile's name for a snap.
+/// "the sender: profile foo, which is not a snap's" and the like.
+fn side_refuser(side: Side, who: &Subject) -> String {
+    let not_snap = if who.snap().is_none() { ", which is not a snap's" } else { "" };
+    format!("{}: {}{not_snap}", side.as_str(), refuser(who))
+}
+
 fn refuser(s: &Subject) -> String {
     match s {
         Subject::App { label, snap, app } => format!("profile {label} (snap {snap}, app {app})"),
@@ -666,9 +680,7 @@ fn file(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
         return x;
     }
     let rule = format!("{} {perms},", literal(path));
-    x.say(format!("Refused by {}. The rule its profile lacks:", refuser(who)));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&refuser(who), &rule);
     if perms.contains('x') {
         x.say("(ix runs the program under the same profile; Px or Ux would switch profile or leave confinement.)");
     }
@@ -744,9 +756,7 @@ fn capability(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
         x.say(p);
     }
     let rule = format!("capability {cap},");
-    x.say(format!("Refused by {}. The rule its profile lacks:", refuser(who)));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&refuser(who), &rule);
     match who {
         Subject::App { .. } | Subject::Hook { .. } => {
             let grants = from_grants(
@@ -804,18 +814,7 @@ fn signal(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
         format!(" set=({sig})")
     };
     let rule = format!("signal ({perm}){set} peer={},", literal(peer.label()));
-    let not_snap = if who.snap().is_none() {
-        ", which is not a snap's"
-    } else {
-        ""
-    };
-    x.say(format!(
-        "Refused by {}: {}{not_snap}. The rule its profile lacks:",
-        side.as_str(),
-        refuser(who)
-    ));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&side_refuser(side, who), &rule);
     match (side, who) {
         (Side::Sender, Subject::App { .. } | Subject::Hook { .. }) => {
             let access = AppArmorAccess::Signal {
@@ -923,18 +922,7 @@ fn ptrace(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
         x.say(p);
     }
     let rule = format!("ptrace ({perm}) peer={},", literal(peer.label()));
-    let not_snap = if who.snap().is_none() {
-        ", which is not a snap's"
-    } else {
-        ""
-    };
-    x.say(format!(
-        "Refused by {}: {}{not_snap}. The rule its profile lacks:",
-        side.as_str(),
-        refuser(who)
-    ));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&side_refuser(side, who), &rule);
     if perm == "read" {
         x.say(
             "Reading another process's entries in /proc (as ps, top or lsof do) needs this ptrace read \
@@ -1068,9 +1056,7 @@ fn network(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
         r.push(',');
         r
     };
-    x.say(format!("Refused by {}. The rule its profile lacks:", refuser(who)));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&refuser(who), &rule);
     match who {
         Subject::App { .. } | Subject::Hook { .. } => {
             let grants = if unix {
@@ -1162,9 +1148,7 @@ fn mount(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
     if let Some(p) = process(e, None) {
         x.say(p);
     }
-    x.say(format!("Refused by {}. The rule its profile lacks:", refuser(who)));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&refuser(who), &rule);
     match who {
         Subject::App { .. } | Subject::Hook { .. } => x.say(
             "No interface grants mounts to a snap's apps: the mounts a snap needs are made for it before \
@@ -1188,9 +1172,7 @@ fn change_profile(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanatio
         x.say(p);
     }
     let rule = format!("change_profile -> {},", literal(target));
-    x.say(format!("Refused by {}. The rule its profile lacks:", refuser(who)));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&refuser(who), &rule);
     match who {
         Subject::App { .. } | Subject::Hook { .. } | Subject::UpdateNs { .. } => {
             nothing_grants(&mut x, who, "changing profile")
@@ -1327,9 +1309,7 @@ fn dbus(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
         }
     }
     rule.push(',');
-    x.say(format!("Refused by {}. The rule its profile lacks:", refuser(who)));
-    x.rule_line(rule.clone());
-    x.rule = Some(rule.clone());
+    x.lacks(&refuser(who), &rule);
     match who {
         Subject::App { .. } | Subject::Hook { .. } => {
             let grants = dbus_grants(ctx, e, who);
