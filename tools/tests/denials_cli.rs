@@ -7,42 +7,18 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{confine, fails, ok};
 
 #[path = "support/denials.rs"]
 mod denials_support;
 use denials_support::{fixture, scratch_root};
 use serde_json::Value;
-
-fn confine(root: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_confine"));
-    c.env("CONFINE_ROOT", root).env("TZ", "UTC");
-    c
-}
-
-fn run(root: &Path, args: &[&str]) -> Output {
-    confine(root).args(args).output().unwrap()
-}
-
-fn ok(root: &Path, args: &[&str]) -> String {
-    let out = run(root, args);
-    assert!(
-        out.status.success(),
-        "confine {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(root: &Path, args: &[&str]) -> String {
-    let out = run(root, args);
-    assert_eq!(out.status.code(), Some(1), "confine {args:?} should fail");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.starts_with("cannot "), "{err}");
-    err.trim_end().to_owned()
-}
 
 fn real_log() -> String {
     fixture("real.log").to_str().unwrap().to_owned()

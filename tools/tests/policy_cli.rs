@@ -7,37 +7,13 @@
 #[path = "support/policy.rs"]
 mod policy_support;
 
-use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{fails, ok};
 use policy_support::fixture_path;
-
-fn confine(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confine"))
-        .args(args)
-        .env("CONFINE_ROOT", root)
-        .env("CONFINE_APPARMOR", "check")
-        .output()
-        .unwrap()
-}
-
-fn ok(root: &Path, args: &[&str]) -> String {
-    let out = confine(root, args);
-    assert!(
-        out.status.success(),
-        "confine {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(root: &Path, args: &[&str]) -> String {
-    let out = confine(root, args);
-    assert_eq!(out.status.code(), Some(1), "confine {args:?} should fail");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.starts_with("cannot "), "{err}");
-    err.trim_end().to_owned()
-}
 
 #[test]
 fn register_connect_list_disconnect_unregister() {
