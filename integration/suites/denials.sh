@@ -18,14 +18,6 @@ C=${CONFINE_LIBEXECDIR:-/usr/lib/confine}/confine
 launcher_profile=/etc/apparmor.d/usr.lib.confine.snap-confine
 work=$(mktemp -d)
 
-# as_app SNAP CMD...: run CMD as root under snap SNAP's app "app".
-as_app() {
-	local snap=$1
-	shift
-	env -i PATH=/usr/bin:/bin HOME=/root SNAP_INSTANCE_NAME="$snap" SNAP_CONFINE_MAX_PROFILE_WAIT=3 \
-		"$L" --classic "snap.$snap.app" "$@"
-}
-
 # wait_label PID LABEL: the process runs under LABEL (enforce).
 wait_label() {
 	local i

@@ -11,6 +11,15 @@ as_nobody() {
 		SNAP_INSTANCE_NAME="${SNAP_INSTANCE_NAME:-demo}" SNAP_CONFINE_MAX_PROFILE_WAIT=1 "$@"
 }
 
+# as_app SNAP CMD...: run CMD as root under snap SNAP's app "app" (classic
+# launch: the label and the seccomp filter, no mount namespace).
+as_app() {
+	local snap=$1
+	shift
+	env -i PATH=/usr/bin:/bin HOME=/root SNAP_INSTANCE_NAME="$snap" SNAP_CONFINE_MAX_PROFILE_WAIT=3 \
+		"$L" --classic "snap.$snap.app" "$@"
+}
+
 pass() { T_N=$((T_N + 1)); T_PASS=$((T_PASS + 1)); echo "ok $T_N - $1"; }
 fail() {
 	T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $1"

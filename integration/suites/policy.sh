@@ -15,14 +15,6 @@ input=$1
 C=${CONFINE_LIBEXECDIR:-/usr/lib/confine}/confine
 launcher_profile=/etc/apparmor.d/usr.lib.confine.snap-confine
 
-# as_app SNAP CMD...: run CMD as root under snap SNAP's app "app".
-as_app() {
-	local snap=$1
-	shift
-	env -i PATH=/usr/bin:/bin HOME=/root SNAP_INSTANCE_NAME="$snap" SNAP_CONFINE_MAX_PROFILE_WAIT=3 \
-		"$L" --classic "snap.$snap.app" "$@"
-}
-
 # start_app SNAP: start "sleep" under snap SNAP; sets $started to its pid
 # (env execs the launcher, which execs sleep: one process throughout).
 start_app() {
