@@ -304,28 +304,17 @@ pub fn apply<S: Sys>(sys: &S, loaded: &Loaded, env: &Env, demoted: &Demoted, deb
         }
     }
     let (ruleset, notes) = for_abi(&plan, abi, &|path: &str| opened.get(path).map(|(_, dir)| *dir));
-    let mut with_fds = LandlockRuleset {
-        abi: ruleset.abi,
-        handled_fs: ruleset.handled_fs,
-        rules: Vec::new(),
-        handled_net: ruleset.handled_net,
-        net_rules: ruleset.net_rules.clone(),
-        scopes: ruleset.scopes,
-    };
-    for (path, access) in &ruleset.rules {
-        if let Some((fd, _)) = opened.remove(path.as_str()) {
-            with_fds.rules.push((fd, *access));
-        }
-    }
+    let rules = ruleset.rules.iter().filter_map(|(path, access)| Some((opened.remove(path.as_str())?.0, *access))).collect();
+    let with_fds = ruleset.with_rules(rules);
     privs::raise_sys_admin(sys, demoted)?;
     sys.landlock_restrict(&with_fds).map_err(|e| e.within(format!("apply the Landlock policy {}", loaded.path)))?;
     debug.say(format_args!(
         "Landlock ABI {abi} enforced: file-system rights {:#x} on {} paths, TCP {:#x} ({} port rules), scopes {:#x}",
-        ruleset.handled_fs,
+        with_fds.handled_fs,
         with_fds.rules.len(),
-        ruleset.handled_net,
-        ruleset.net_rules.len(),
-        ruleset.scopes
+        with_fds.handled_net,
+        with_fds.net_rules.len(),
+        with_fds.scopes
     ));
     for note in plan.notes.iter().chain(notes.iter()) {
         debug.say(format_args!("Landlock: {note}"));

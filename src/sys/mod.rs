@@ -138,6 +138,20 @@ pub struct LandlockRuleset<F = OwnedFd> {
     pub scopes: u64,
 }
 
+impl<F> LandlockRuleset<F> {
+    /// The same ruleset with other handles for its path rules.
+    pub fn with_rules<G>(&self, rules: Vec<(G, u64)>) -> LandlockRuleset<G> {
+        LandlockRuleset {
+            abi: self.abi,
+            handled_fs: self.handled_fs,
+            rules,
+            handled_net: self.handled_net,
+            net_rules: self.net_rules.clone(),
+            scopes: self.scopes,
+        }
+    }
+}
+
 /// The kind of a directory entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EntryKind {
