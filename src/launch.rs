@@ -3,13 +3,16 @@
 //! 1. descriptors 0 to 2 open, non-dumpable;
 //! 2. command line and the launcher's own variables parsed;
 //! 3. invocation validated (security tag, instance, component, base);
-//! 4. install location and AppArmor confinement of the launcher checked;
+//! 4. install location, local group policy and AppArmor confinement of the
+//!    launcher checked;
 //! 5. capabilities narrowed to what the setup needs;
 //! 6. umask and working directory set aside;
 //! 7. cookie, seccomp policy and (without AppArmor) Landlock policy read,
 //!    before anything is built;
-//! 8. strict only: the snap's mount namespace joined or built and
-//!    preserved, then the command's own namespace with its devpts;
+//! 8. strict: the snap's mount namespace joined or built and preserved,
+//!    then the command's own namespace with its devpts; classic, with
+//!    parallel instances on: a namespace of its own showing the instance's
+//!    files under the snap's name;
 //! 9. ids become the caller's for good, `SNAP_USER_DATA` created as the caller;
 //! 10. AppArmor label for the exec set;
 //! 11. umask and working directory restored, as the caller;
@@ -23,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::invocation::Invocation;
 use crate::settings::{Env, Settings};
 use crate::sys::{Ids, Proc, Sys};
-use crate::{apparmor, app_env, args, config, cookie, landlock, ns, privs, process, seccomp, user_data};
+use crate::{apparmor, app_env, args, config, cookie, group_policy, landlock, ns, privs, process, seccomp, user_data};
 use std::ffi::OsString;
 
 /// What to do when the launch ends without an exec.
@@ -59,6 +62,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
 
     let proc = sys.open_proc()?;
     check_install_location(sys, &proc, &ids)?;
+    group_policy::check(sys, &proc, &ids, &debug)?;
     let aa = apparmor::probe(sys, &proc, &debug)?;
     apparmor::check_launcher_confinement(&aa, &ids)?;
     debug.step("check the launcher");
@@ -72,7 +76,9 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     let landlock = landlock::read_for_launch(sys, &inv, &aa, &debug)?;
     debug.step("read the policy");
 
-    if !inv.classic {
+    if inv.classic {
+        ns::instances::enter_classic(sys, &proc, &inv, &debug)?;
+    } else {
         ns::enter(sys, &proc, &inv, config::LIBEXECDIR, settings.profile_wait, &debug)?;
     }
 

@@ -14,6 +14,8 @@ pub mod debug;
 pub mod discard;
 pub mod error;
 pub mod fs;
+pub mod gpu;
+pub mod group_policy;
 pub mod invocation;
 pub mod landlock;
 pub mod launch;

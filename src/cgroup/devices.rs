@@ -99,9 +99,15 @@ pub const COMMON: [Rule; 16] = [
 
 /// Nodes allowed when present, by what they are: NVIDIA's (the driver is
 /// not in sysfs, so udev cannot tag them), `/dev/uhid` and `/dev/net/tun`
-/// (not tagged until their module is loaded). AppArmor still decides
-/// whether the app may open them.
-pub const OPTIONAL_NODES: [&str; 5] = ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-modeset", "/dev/uhid", "/dev/net/tun"];
+/// (not tagged until their module is loaded). AppArmor (or Landlock) still
+/// decides whether the app may open them: the `opengl` interface grants
+/// NVIDIA's. snap-confine leaves out `/dev/nvidia-uvm-tools` and the MIG
+/// capability nodes, which its own `opengl` rules (`/dev/nvidia*`) grant or
+/// CUDA on a MIG partition needs.
+pub const OPTIONAL_NODES: [&str; 6] =
+    ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset", "/dev/uhid", "/dev/net/tun"];
+/// NVIDIA's capability nodes (`nvidia-cap<N>`), for MIG.
+pub const NVIDIA_CAPS_DIR: &str = "/dev/nvidia-caps";
 /// `/dev/nvidia0` and up: the first missing one ends the list.
 pub const NVIDIA_CARDS: u32 = 255;
 
@@ -124,7 +130,27 @@ pub fn default_rules<S: Sys>(sys: &S) -> Vec<Rule> {
         }
     }
     rules.extend(OPTIONAL_NODES.iter().filter_map(|p| char_device_at(sys, p)));
+    rules.extend(nvidia_caps(sys).iter().filter_map(|p| char_device_at(sys, p)));
     rules
+}
+
+/// The `nvidia-cap<N>` nodes of [`NVIDIA_CAPS_DIR`], in order.
+pub fn nvidia_caps<S: Sys>(sys: &S) -> Vec<String> {
+    let Ok(dir) = open_path(sys, NVIDIA_CAPS_DIR, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Trust::Any) else {
+        return Vec::new();
+    };
+    let mut caps: Vec<(u32, String)> = sys
+        .read_dir(std::os::fd::AsFd::as_fd(&dir.fd))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, _)| {
+            let name = name.into_string().ok()?;
+            let n = name.strip_prefix("nvidia-cap")?.parse::<u32>().ok()?;
+            Some((n, format!("{NVIDIA_CAPS_DIR}/{name}")))
+        })
+        .collect();
+    caps.sort();
+    caps.into_iter().map(|(_, p)| p).collect()
 }
 
 /// Whether a device cgroup is made even when no device is assigned.

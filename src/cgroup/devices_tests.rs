@@ -128,6 +128,22 @@ fn the_default_set_adds_the_optional_nodes_that_exist() {
     assert!(!extra.contains(&"c 10:239".to_string()), "{extra:?}");
 }
 
+/// Every NVIDIA node of a machine with one H200 (driver 580, MIG-capable).
+#[test]
+fn every_nvidia_node_of_a_datacenter_gpu() {
+    let sys = FakeSys::new();
+    sys.char_device("/dev/nvidia0", 195, 0);
+    sys.char_device("/dev/nvidiactl", 195, 255);
+    sys.char_device("/dev/nvidia-uvm", 238, 0);
+    sys.char_device("/dev/nvidia-uvm-tools", 238, 1);
+    sys.char_device("/dev/nvidia-caps/nvidia-cap2", 241, 2);
+    sys.char_device("/dev/nvidia-caps/nvidia-cap1", 241, 1);
+    sys.char_device("/dev/nvidia-caps/nvidia-cap10", 241, 10);
+    sys.file("/dev/nvidia-caps/not-a-cap", b"", 0o644);
+    let extra: Vec<String> = default_rules(&sys)[COMMON.len()..].iter().map(Rule::to_string).collect();
+    assert_eq!(extra, ["c 195:0", "c 195:255", "c 238:0", "c 238:1", "c 241:1", "c 241:2", "c 241:10"]);
+}
+
 #[test]
 fn which_bases_require_a_device_cgroup() {
     for b in ["core", "core16", "core18", "core20", "core22"] {

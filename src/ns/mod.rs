@@ -2,6 +2,8 @@
 //! under `/run/snapd/ns`, joined by later commands of the same snap; then a
 //! namespace of the command's own, with its own devpts.
 
+pub mod fixups;
+pub mod instances;
 pub mod preserve;
 
 use crate::cgroup;
@@ -65,13 +67,13 @@ fn self_bind<S: Sys>(sys: &S, path: &str) -> Result<()> {
 /// Usually all of this is in place already: then nothing is changed and
 /// the global lock is not taken; otherwise the state is checked again under
 /// the lock before anything is changed.
-pub fn init_global<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
-    if global_todo(sys, proc)? == GlobalTodo::default() {
+pub fn init_global<S: Sys>(sys: &S, proc: &Proc, instances: bool, debug: &Debug) -> Result<()> {
+    if global_todo(sys, proc, instances)? == GlobalTodo::default() {
         return Ok(());
     }
     let _global = lock::acquire(sys, "", debug)?;
     lock::mkpath_root(sys, NS_DIR)?;
-    let todo = global_todo(sys, proc)?;
+    let todo = global_todo(sys, proc, instances)?;
     if todo.share_snap {
         debug.say("making /snap a shared mount point");
         self_bind(sys, SNAP_MOUNT_DIR)?;
@@ -83,6 +85,13 @@ pub fn init_global<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
     if todo.bind_ns_dir || todo.privatize_ns_dir {
         propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?;
     }
+    // Parallel instances: /snap and /var/snap become shared mount points
+    // of their own, so an instance's namespace can make them slaves.
+    for dir in todo.share_for_instances {
+        debug.say(format_args!("making {dir} a shared mount point for parallel instances"));
+        self_bind(sys, dir)?;
+        propagate(sys, dir, MsFlags::MS_SHARED | MsFlags::MS_REC, "--make-rshared")?;
+    }
     Ok(())
 }
 
@@ -92,16 +101,26 @@ struct GlobalTodo {
     share_snap: bool,
     bind_ns_dir: bool,
     privatize_ns_dir: bool,
+    /// With parallel instances: which of `/snap` and `/var/snap` are not
+    /// yet shared mount points.
+    share_for_instances: Vec<&'static str>,
 }
 
-fn global_todo<S: Sys>(sys: &S, proc: &Proc) -> Result<GlobalTodo> {
+fn global_todo<S: Sys>(sys: &S, proc: &Proc, instances: bool) -> Result<GlobalTodo> {
     let entries = mounts(sys, proc)?;
     let shared = |p: &str| mountinfo::last_at(&entries, p).is_some_and(|e| e.is_shared());
     let ns_dir = mountinfo::last_at(&entries, NS_DIR);
+    let share_for_instances = if instances {
+        [SNAP_MOUNT_DIR, instances::SNAP_DATA_DIR].into_iter().filter(|d| !shared(d)).collect()
+    } else {
+        Vec::new()
+    };
     Ok(GlobalTodo {
-        share_snap: !shared("/") && !shared(SNAP_MOUNT_DIR),
+        // A /snap made shared for instances is shared already.
+        share_snap: !shared("/") && !shared(SNAP_MOUNT_DIR) && !share_for_instances.contains(&SNAP_MOUNT_DIR),
         bind_ns_dir: ns_dir.is_none(),
         privatize_ns_dir: ns_dir.is_some_and(|e| e.is_shared()),
+        share_for_instances,
     })
 }
 
@@ -202,7 +221,7 @@ fn join_or_build<S: Sys>(
     // Only a build needs the global set-up (a preserved namespace implies
     // it was done); taking the global lock inside the snap's lock is the
     // only order in which the two are ever taken.
-    init_global(sys, proc, debug)?;
+    init_global(sys, proc, instances::enabled(sys), debug)?;
     debug.step("set up the global mount state");
     let ns_dir = open_ns_dir()?;
     unshare_newer_than(sys, proc, original.as_fd(), debug)?;
@@ -235,6 +254,7 @@ pub fn enter<S: Sys>(
         debug.step("set up the device cgroup");
         let reached = join_or_build(sys, proc, inv, &base, launcher_dir, debug)?;
         debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
+        fixups::apply(sys, debug)?;
         cgroup::join_freezer(sys, instance, sys.pid(), debug)?;
         reached
     };

@@ -60,6 +60,23 @@ fn ensure_host_dir<S: Sys>(sys: &S, path: &str) -> Result<()> {
     Ok(())
 }
 
+/// Splits mount(8)-style options into the mount flags among them and the
+/// rest, which goes to the filesystem as data.
+fn split_options(options: &str) -> (MsFlags, String) {
+    let mut flags = MsFlags::empty();
+    let mut data = Vec::new();
+    for word in options.split(',').filter(|w| !w.is_empty()) {
+        match word {
+            "nosuid" => flags |= MsFlags::MS_NOSUID,
+            "nodev" => flags |= MsFlags::MS_NODEV,
+            "noexec" => flags |= MsFlags::MS_NOEXEC,
+            "ro" => flags |= MsFlags::MS_RDONLY,
+            other => data.push(other),
+        }
+    }
+    (flags, data.join(","))
+}
+
 /// Runs one step. Returns false when an optional bind was skipped.
 pub fn apply_step<S: Sys>(sys: &S, step: &Step) -> Result<bool> {
     if let Step::Bind { source, target, recursive, optional } = step {
@@ -89,17 +106,28 @@ fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
         Step::Bind { .. } => Ok(()),
         Step::Tmpfs { target, data } => {
             let fd = open_target(sys, target).context(|| step)?;
-            sys.mount(Source::Path("tmpfs"), fd.as_fd(), target, Some("tmpfs"), MsFlags::empty(), Some(data))
+            let (flags, data) = split_options(data);
+            sys.mount(Source::Path("tmpfs"), fd.as_fd(), target, Some("tmpfs"), flags, Some(&data))
                 .map_err(|e| failed(step, e))
         }
-        Step::RemountReadOnly { target } => {
+        Step::RemountReadOnly { target, noexec } => {
             let fd = open_target(sys, target).context(|| step)?;
-            let flags = MsFlags::MS_BIND
+            let mut flags = MsFlags::MS_BIND
                 | MsFlags::MS_REMOUNT
                 | MsFlags::MS_RDONLY
                 | MsFlags::MS_NOSUID
                 | MsFlags::MS_NODEV;
+            if *noexec {
+                flags |= MsFlags::MS_NOEXEC;
+            }
             sys.mount(Source::None, fd.as_fd(), target, None, flags, None).map_err(|e| failed(step, e))
+        }
+        Step::BindFd { source, target, recursive } => {
+            let src = crate::fs::open_path(sys, source, OFlag::O_PATH | OFlag::O_DIRECTORY, crate::fs::Trust::Any)
+                .context(|| step)?;
+            let fd = open_target(sys, target).context(|| step)?;
+            let flags = if *recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
+            sys.mount(Source::Fd(src.fd.as_fd()), fd.as_fd(), target, None, flags, None).map_err(|e| failed(step, e))
         }
         Step::Mkdir { path, mode } => {
             let (dir, name) = open_parent(sys, path).context(|| step)?;

@@ -138,10 +138,34 @@ fn make_scratch<S: Sys>(sys: &S) -> Result<String> {
     Err(Error::because("create temporary directory for the root file system", "too many name clashes"))
 }
 
+fn describe(libraries: &crate::gpu::Libraries) -> String {
+    match libraries {
+        crate::gpu::Libraries::Farms { rule, gl, gl32 } => format!(
+            "{} links in gl, {} in gl32 ({rule})",
+            gl.links.len(),
+            gl32.as_ref().map_or(0, |f| f.links.len())
+        ),
+        crate::gpu::Libraries::Bind { gl, gl32 } => {
+            let shown: Vec<String> = [gl, gl32].into_iter().flatten().map(|b| format!("{} on {}", b.source, b.target)).collect();
+            format!("bound: {}", shown.join(", "))
+        }
+        crate::gpu::Libraries::Nothing => "none found".into(),
+    }
+}
+
 /// Builds the snap's root filesystem and moves into it. Runs in a fresh
 /// mount namespace; on failure the namespace is simply dropped.
 pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, debug: &Debug) -> Result<()> {
     let scratch = make_scratch(sys)?;
+    let gpu = crate::gpu::survey(sys, &base.name, &mut |note| debug.say(format_args!("GPU: {note}")))?;
+    let driver = match &gpu {
+        Some(plan) => {
+            debug.say(format_args!("GPU: NVIDIA driver {}, libraries: {}", plan.version.raw, describe(&plan.libraries)));
+            debug.step("survey the GPU driver");
+            crate::gpu::steps(plan, &scratch)
+        }
+        None => Vec::new(),
+    };
     let input = PlanInput {
         base_dir: base.dir(),
         base_entries: list_base(sys, base)?,
@@ -149,6 +173,7 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, d
         launcher_dir: launcher_dir.to_string(),
         etc_from_base: etc_from_base(sys, base),
         snap_mount_dir: SNAP_MOUNT_DIR.to_string(),
+        driver,
     };
     let steps = plan::plan(&input);
     debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));

@@ -31,10 +31,14 @@ pub enum Step {
     /// `mount --[r]bind source target`; an optional bind whose source does
     /// not exist is skipped.
     Bind { source: String, target: String, recursive: bool, optional: bool },
-    /// `mount -t tmpfs -o data tmpfs target`
+    /// `mount -t tmpfs -o data tmpfs target`; `nosuid`, `nodev` and
+    /// `noexec` in `data` are mount flags, the rest tmpfs options.
     Tmpfs { target: String, data: String },
-    /// `mount -o remount,bind,ro,nosuid,nodev target`
-    RemountReadOnly { target: String },
+    /// `mount -o remount,bind,ro,nosuid,nodev[,noexec] target`
+    RemountReadOnly { target: String, noexec: bool },
+    /// `mount --[r]bind source target`, the source opened without
+    /// following any symlink (a host directory checked to be root's).
+    BindFd { source: String, target: String, recursive: bool },
     /// Creates a directory (root-owned) with exactly `mode`.
     Mkdir { path: String, mode: u32 },
     /// Creates a symlink `path` pointing at `target` (root-owned).
@@ -73,7 +77,12 @@ impl fmt::Display for Step {
                 write!(f, "mount --{}bind {source} {target}", if *recursive { "r" } else { "" })
             }
             Step::Tmpfs { target, data } => write!(f, "mount -t tmpfs -o {data} tmpfs {target}"),
-            Step::RemountReadOnly { target } => write!(f, "mount -o remount,bind,ro,nosuid,nodev {target}"),
+            Step::RemountReadOnly { target, noexec } => {
+                write!(f, "mount -o remount,bind,ro,nosuid,nodev{} {target}", if *noexec { ",noexec" } else { "" })
+            }
+            Step::BindFd { source, target, recursive } => {
+                write!(f, "mount --{}bind {source} {target}", if *recursive { "r" } else { "" })
+            }
             Step::Mkdir { path, mode } => write!(f, "mkdir -m {mode:04o} {path}"),
             Step::Symlink { path, target } => write!(f, "ln -s {target} {path}"),
             Step::File { path } => write!(f, "touch {path}"),
@@ -151,6 +160,9 @@ pub struct PlanInput {
     pub etc_from_base: Vec<String>,
     /// The snap mount directory (`/snap`).
     pub snap_mount_dir: String,
+    /// The GPU driver's mounts ([`crate::gpu::steps`]), made last before
+    /// `pivot_root`, with paths inside the scratch directory.
+    pub driver: Vec<Step>,
 }
 
 /// True when top-level `name` of the base is covered by a host directory.
@@ -227,7 +239,7 @@ pub fn plan(input: &PlanInput) -> Vec<Step> {
     // sandbox it provides helpers, never a way back to privileges.
     let libexec = inside("/usr/lib/snapd");
     steps.push(Step::Bind { source: input.launcher_dir.clone(), target: libexec.clone(), recursive: false, optional: false });
-    steps.push(Step::RemountReadOnly { target: libexec.clone() });
+    steps.push(Step::RemountReadOnly { target: libexec.clone(), noexec: false });
     steps.push(Step::Propagate { target: libexec, kind: Propagation::Slave, recursive: false });
     let snap = inside(&input.snap_mount_dir);
     steps.push(Step::Bind { source: input.snap_mount_dir.clone(), target: snap.clone(), recursive: true, optional: false });
@@ -237,6 +249,7 @@ pub fn plan(input: &PlanInput) -> Vec<Step> {
     steps.push(Step::EnsureHostfs { path: HOSTFS.into() });
     steps.push(Step::Bind { source: hostfs.clone(), target: hostfs.clone(), recursive: false, optional: false });
     steps.push(Step::Propagate { target: hostfs.clone(), kind: Propagation::Private, recursive: false });
+    steps.extend(input.driver.iter().cloned());
     steps.push(Step::PivotRoot { new_root: s.into(), put_old: hostfs });
     // Now "/" is the snap's root; the old root is at HOSTFS.
     steps.push(Step::Umount { target: format!("{HOSTFS}{s}"), lazy: false });
@@ -270,6 +283,7 @@ mod tests {
             launcher_dir: "/usr/lib/confine".into(),
             etc_from_base: vec!["/etc/nsswitch.conf".into()],
             snap_mount_dir: "/snap".into(),
+            driver: vec![],
         }
     }
 

@@ -49,6 +49,8 @@ pub struct FakeSys {
     pub bpf: RefCell<FakeBpf>,
     /// What `memlock_limit` reports; `set_memlock_limit` changes it.
     pub memlock: Cell<(u64, u64)>,
+    /// What `groups` reports.
+    pub supplementary: RefCell<Vec<Gid>>,
     linux: super::linux::LinuxSys,
 }
 
@@ -118,7 +120,7 @@ impl Default for FakeSys {
 
 impl FakeSys {
     pub fn new() -> Self {
-        FakeSys {
+        let sys = FakeSys {
             root: tempfile::tempdir().unwrap(),
             calls: RefCell::new(Vec::new()),
             failures: RefCell::new(Vec::new()),
@@ -137,8 +139,12 @@ impl FakeSys {
             device_nodes: RefCell::new(std::collections::HashMap::new()),
             bpf: RefCell::new(FakeBpf::default()),
             memlock: Cell::new((8 << 20, 8 << 20)),
+            supplementary: RefCell::new(Vec::new()),
             linux: super::linux::LinuxSys,
-        }
+        };
+        // The installed launcher, as the local group policy looks for it.
+        sys.file(crate::config::LAUNCHER_PATH, b"", 0o755);
+        sys
     }
 
     /// Makes every later call whose trace starts with `prefix` fail with `errno`.
@@ -254,6 +260,9 @@ impl Sys for FakeSys {
     fn ids(&self) -> Result<Ids> {
         Ok(self.ids.get())
     }
+    fn groups(&self) -> Result<Vec<Gid>> {
+        Ok(self.supplementary.borrow().clone())
+    }
     fn pid(&self) -> i32 {
         4242
     }
@@ -304,6 +313,12 @@ impl Sys for FakeSys {
     fn open_proc(&self) -> Result<Proc> {
         self.rec("open_proc".into())?;
         self.linux.open_proc()
+    }
+    fn lstat_proc(&self, _proc: &Proc, rel: &str) -> Result<FileStat> {
+        // The host's root through PID 1 is the fake root.
+        let Some(path) = rel.strip_prefix("1/root/") else { return Err(Error::errno("inspect", Errno::ENOENT)) };
+        let root = self.root()?;
+        self.linux.lstatat(std::os::fd::AsFd::as_fd(&root), OsStr::new(path))
     }
     fn readlink_proc(&self, _proc: &Proc, rel: &str) -> Result<OsString> {
         if rel == format!("{}/exe", self.pid()) {
@@ -361,6 +376,9 @@ impl Sys for FakeSys {
     }
     fn readlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString> {
         self.linux.readlinkat(dir, name)
+    }
+    fn lstatat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<FileStat> {
+        self.linux.lstatat(dir, name)
     }
     fn read_dir(&self, dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>> {
         self.linux.read_dir(dir)

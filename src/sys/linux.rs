@@ -194,6 +194,18 @@ fn lsm_attr_path(proc: &Proc, pid: i32, name: &str) -> String {
     }
 }
 
+fn file_stat(st: &libc::stat) -> FileStat {
+    FileStat {
+        uid: st.st_uid,
+        gid: st.st_gid,
+        mode: st.st_mode,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        dev: st.st_dev,
+        ino: st.st_ino,
+        rdev: st.st_rdev,
+    }
+}
+
 impl Sys for LinuxSys {
     fn at_secure(&self) -> bool {
         // SAFETY: getauxval only reads the auxiliary vector the kernel gave us.
@@ -276,15 +288,17 @@ impl Sys for LinuxSys {
 
     fn fstat(&self, fd: BorrowedFd<'_>) -> Result<FileStat> {
         let st = fstat(fd).context(|| "inspect an open file")?;
-        Ok(FileStat {
-            uid: st.st_uid,
-            gid: st.st_gid,
-            mode: st.st_mode,
-            size: u64::try_from(st.st_size).unwrap_or(0),
-            dev: st.st_dev,
-            ino: st.st_ino,
-            rdev: st.st_rdev,
-        })
+        Ok(file_stat(&st))
+    }
+
+    fn lstatat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<FileStat> {
+        let st = nix::sys::stat::fstatat(dir, name, nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
+            .context(|| format!("inspect {}", name.to_string_lossy()))?;
+        Ok(file_stat(&st))
+    }
+
+    fn groups(&self) -> Result<Vec<Gid>> {
+        unistd::getgroups().context(|| "list supplementary groups")
     }
 
     fn read_bounded(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
@@ -318,6 +332,10 @@ impl Sys for LinuxSys {
             return Err(Error::because("use /proc", "it is not the root of a procfs mount"));
         }
         Ok(Proc(fd))
+    }
+
+    fn lstat_proc(&self, proc: &Proc, rel: &str) -> Result<FileStat> {
+        self.lstatat(proc.0.as_fd(), OsStr::new(rel))
     }
 
     fn readlink_proc(&self, proc: &Proc, rel: &str) -> Result<OsString> {

@@ -182,6 +182,8 @@ pub trait Sys {
     fn ensure_stdio(&self) -> Result<()>;
     fn set_dumpable(&self, dumpable: bool) -> Result<()>;
     fn ids(&self) -> Result<Ids>;
+    /// The supplementary groups (`getgroups`).
+    fn groups(&self) -> Result<Vec<Gid>>;
     fn pid(&self) -> i32;
     fn umask(&self, mask: Mode) -> Mode;
     /// Opens the current working directory (`O_PATH`).
@@ -221,6 +223,8 @@ pub trait Sys {
     /// `unlinkat`, with `AT_REMOVEDIR` when `dir_entry`.
     fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno>;
     fn readlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString>;
+    /// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: what `name` is, not followed.
+    fn lstatat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<FileStat>;
     /// The entries of a directory, without `.` and `..`.
     fn read_dir(&self, dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>>;
     fn write_all(&self, fd: BorrowedFd<'_>, data: &[u8]) -> Result<()>;
@@ -259,6 +263,9 @@ pub trait Sys {
     fn open_ns(&self, proc: &Proc, pid: Option<i32>, kind: &str) -> Result<OwnedFd>;
     /// `readlink /proc/<rel>`.
     fn readlink_proc(&self, proc: &Proc, rel: &str) -> Result<OsString>;
+    /// `fstatat(/proc, rel, AT_SYMLINK_NOFOLLOW)`, e.g. a host file through
+    /// `1/root/...`.
+    fn lstat_proc(&self, proc: &Proc, rel: &str) -> Result<FileStat>;
     /// Reads `/proc/<rel>` (at most `max` bytes).
     fn read_proc(&self, proc: &Proc, rel: &str, max: usize) -> Result<Vec<u8>>;
 
