@@ -149,8 +149,14 @@ impl Plan {
 }
 
 /// Turns a policy into a plan for this launch (variables expanded; the
-/// entries of `fs-each` directories listed through `list`).
-pub fn plan(policy: &LandlockPolicy, vars: &Vars, list: &dyn Fn(&str) -> Vec<String>) -> Plan {
+/// entries of `fs-each` directories listed through `list`; what
+/// `gpu-driver` grants found by `driver`).
+pub fn plan(
+    policy: &LandlockPolicy,
+    vars: &Vars,
+    list: &dyn Fn(&str) -> Vec<String>,
+    driver: &dyn Fn() -> Vec<(String, u64)>,
+) -> Plan {
     let mut p = Plan { bind_ports: Some(Vec::new()), connect_ports: Some(Vec::new()), ..Plan::default() };
     for rule in &policy.rules {
         match rule {
@@ -174,6 +180,15 @@ pub fn plan(policy: &LandlockPolicy, vars: &Vars, list: &dyn Fn(&str) -> Vec<Str
                 }
                 None => p.notes.push(format!("{path} has no value here: not granted")),
             },
+            Rule::GpuDriver => {
+                let grants = driver();
+                if grants.is_empty() {
+                    p.notes.push("gpu-driver: no GPU driver in this sandbox".into());
+                }
+                for (path, access) in grants {
+                    p.grant(path, access);
+                }
+            }
             Rule::NetBind(Port::Any) => p.bind_ports = None,
             Rule::NetConnect(Port::Any) => p.connect_ports = None,
             Rule::NetBind(Port::Number(n)) => {
@@ -236,6 +251,52 @@ pub fn for_abi(plan: &Plan, abi: u32, is_dir: &dyn Fn(&str) -> Option<bool>) -> 
     (LandlockRuleset { abi, handled_fs, rules, handled_net, net_rules, scopes }, notes)
 }
 
+/// What `gpu-driver` grants in this sandbox: read and execute on each host
+/// file (under `/var/lib/snapd/hostfs`) the GPU library farms link to (the
+/// launcher made them, read-only, when it built the namespace), read, write
+/// and device use of each `/dev/nvidia*` node, read of the MIG capability
+/// nodes.
+pub fn driver_grants<S: Sys>(
+    sys: &S,
+    open: &dyn Fn(&str) -> Option<OwnedFd>,
+    list: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<(String, u64)> {
+    let files = access_of(FsRights { read: true, execute: true, ..FsRights::default() });
+    let devices = access_of(FsRights { read: true, write: true, device: true, ..FsRights::default() });
+    let mut out = Vec::new();
+    let mut farm_dirs: Vec<String> =
+        ["gl", "gl32", "vulkan", "glvnd"].iter().map(|d| format!("{}/{d}", crate::gpu::layout::LIB_DIR)).collect();
+    let mut i = 0;
+    while let Some(dir) = farm_dirs.get(i).cloned() {
+        i += 1;
+        let Some(fd) = open(&dir) else { continue };
+        for (name, kind) in sys.read_dir(fd.as_fd()).unwrap_or_default() {
+            let Some(name) = name.to_str() else { continue };
+            match kind {
+                // One level down (vdpau/, gbm/, icd.d/).
+                EntryKind::Dir if dir.matches('/').count() == 5 => farm_dirs.push(format!("{dir}/{name}")),
+                EntryKind::Symlink => {
+                    let Ok(target) = sys.readlinkat(fd.as_fd(), OsStr::new(name)) else { continue };
+                    let target = target.to_string_lossy();
+                    if target.starts_with(&format!("{}/", crate::gpu::HOSTFS)) && !target.contains("/../") {
+                        out.push((target.into_owned(), files));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for name in list("/dev") {
+        if name.starts_with("nvidia") && name != "nvidia-caps" {
+            out.push((format!("/dev/{name}"), devices));
+        }
+    }
+    for name in list(crate::cgroup::devices::NVIDIA_CAPS_DIR) {
+        out.push((format!("{}/{name}", crate::cgroup::devices::NVIDIA_CAPS_DIR), access_of(FsRights { read: true, ..FsRights::default() })));
+    }
+    out
+}
+
 /// A policy read for a launch, and whether to apply it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
@@ -292,7 +353,8 @@ pub fn apply<S: Sys>(sys: &S, loaded: &Loaded, env: &Env, demoted: &Demoted, deb
             .map(|v| v.into_iter().filter(|(_, k)| *k != EntryKind::Other).filter_map(|(n, _)| n.into_string().ok()).collect())
             .unwrap_or_default()
     };
-    let plan = plan(&loaded.policy, &Vars::from_env(env), &list);
+    let driver = || driver_grants(sys, &|p: &str| open(p), &list);
+    let plan = plan(&loaded.policy, &Vars::from_env(env), &list, &driver);
     // Each path is opened once: its descriptor tells whether it is a
     // directory and becomes the rule.
     let mut opened: std::collections::HashMap<&str, (OwnedFd, bool)> = std::collections::HashMap::new();

@@ -10,6 +10,10 @@
 //! fs-each RIGHTS PATH [except NAME,...]  RIGHTS on each entry directly in PATH at launch,
 //!                                        except hidden ones, one named `snap` and the NAMEs
 //!                                        listed; read on PATH itself
+//! gpu-driver                             the GPU driver the launcher found: read and execute
+//!                                        on the host files its library farms link to, read,
+//!                                        write and device use of /dev/nvidia* and read of
+//!                                        /dev/nvidia-caps/*, as they are at launch
 //! net-bind any|PORT                      TCP bind; "any" leaves binding unrestricted
 //! net-connect any|PORT                   TCP connect; likewise
 //! scope signal|abstract-unix-socket      signals / abstract sockets only within the sandbox
@@ -69,6 +73,9 @@ pub enum Rule {
     /// `snap` (the home interface: the user's files, not other snaps') and
     /// the names in `except`.
     FsEach { rights: FsRights, path: String, except: Vec<String> },
+    /// The GPU driver's files and device nodes, as the launcher finds them
+    /// in the sandbox at launch.
+    GpuDriver,
     NetBind(Port),
     NetConnect(Port),
     Scope(Scope),
@@ -206,6 +213,8 @@ pub fn parse(text: &str) -> Result<LandlockPolicy, ParseError> {
                 };
                 policy.rules.push(if word == "fs" { Rule::Fs { rights, path } } else { Rule::FsEach { rights, path, except } });
             }
+            "gpu-driver" if rest.is_empty() => policy.rules.push(Rule::GpuDriver),
+            "gpu-driver" => return Err(err(n, "gpu-driver takes no arguments")),
             "net-bind" => policy.rules.push(Rule::NetBind(parse_port(rest).ok_or_else(|| err(n, "bad port"))?)),
             "net-connect" => policy.rules.push(Rule::NetConnect(parse_port(rest).ok_or_else(|| err(n, "bad port"))?)),
             "scope" => policy.rules.push(Rule::Scope(match rest {
@@ -234,6 +243,7 @@ impl fmt::Display for LandlockPolicy {
                 Rule::Fs { rights, path } => writeln!(f, "fs {rights} {path}")?,
                 Rule::FsEach { rights, path, except } if except.is_empty() => writeln!(f, "fs-each {rights} {path}")?,
                 Rule::FsEach { rights, path, except } => writeln!(f, "fs-each {rights} {path} except {}", except.join(","))?,
+                Rule::GpuDriver => writeln!(f, "gpu-driver")?,
                 Rule::NetBind(p) => writeln!(f, "net-bind {}", port(p))?,
                 Rule::NetConnect(p) => writeln!(f, "net-connect {}", port(p))?,
                 Rule::Scope(Scope::Signal) => writeln!(f, "scope signal")?,
@@ -259,6 +269,7 @@ mod tests {
         fs read,write @{SNAP_USER_DATA}\n\
         fs-each read,write @{HOME} except bin,Private\n\
         fs read,write,device /dev/null\n\
+        gpu-driver\n\
         net-bind 8080\n\
         net-connect any\n\
         scope signal\n\
@@ -268,7 +279,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let p = parse(SAMPLE).unwrap();
-        assert_eq!(p.rules.len(), 10);
+        assert_eq!(p.rules.len(), 11);
         assert_eq!(
             p.rules[3],
             Rule::FsEach {
@@ -278,7 +289,8 @@ mod tests {
             }
         );
         assert_eq!(p.rules[2], Rule::Fs { rights: FsRights { read: true, write: true, ..Default::default() }, path: "@{SNAP_USER_DATA}".into() });
-        assert_eq!(p.rules[5], Rule::NetBind(Port::Number(8080)));
+        assert_eq!(p.rules[5], Rule::GpuDriver);
+        assert_eq!(p.rules[6], Rule::NetBind(Port::Number(8080)));
         assert_eq!(parse(&p.to_string()).unwrap(), p);
     }
 
@@ -297,6 +309,7 @@ mod tests {
         assert_eq!(bad("mode maybe"), "line 2: mode must be enforce or devmode");
         assert_eq!(bad("frobnicate"), "line 2: unknown rule \"frobnicate\"");
         assert_eq!(bad("scope everything"), "line 2: unknown scope");
+        assert_eq!(bad("gpu-driver read"), "line 2: gpu-driver takes no arguments");
         assert_eq!(bad("fs read /a except b"), "line 2: unexpected words after the path");
         assert_eq!(bad("fs-each read /a except"), "line 2: unexpected words after the path");
         assert_eq!(bad("fs-each read /a except b/c"), "line 2: except needs entry names");

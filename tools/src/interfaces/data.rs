@@ -18,6 +18,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ),
     ("network-bind", include_str!("../../data/interfaces/network-bind.yaml")),
     ("network", include_str!("../../data/interfaces/network.yaml")),
+    ("opengl", include_str!("../../data/interfaces/opengl.yaml")),
     (
         "process-control",
         include_str!("../../data/interfaces/process-control.yaml"),
