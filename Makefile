@@ -15,7 +15,7 @@ export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparmor-utils \
 	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace
 
-.PHONY: deps build examples install uninstall check demo clippy
+.PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof
 
 deps:
 	apt-get update
@@ -46,7 +46,9 @@ examples: build
 		cp -a examples/$$s $(EXAMPLES)/$$s && \
 		install -D -m 0755 $(STATIC_DIR)/confine-probe $(EXAMPLES)/$$s/bin/hello || exit 1; \
 	done
-	for s in debian12 hello hello-classic; do \
+	cp -a examples/gpu-check $(EXAMPLES)/gpu-check && rm -rf $(EXAMPLES)/gpu-check/src && mkdir -p $(EXAMPLES)/gpu-check/bin
+	gcc -O2 -Wall -o $(EXAMPLES)/gpu-check/bin/gpu-check examples/gpu-check/src/gpu-check.c -ldl
+	for s in debian12 hello hello-classic gpu-check; do \
 		mksquashfs $(EXAMPLES)/$$s $(EXAMPLES)/$$s.snap -all-root -noappend -quiet -no-progress || exit 1; \
 	done
 
@@ -85,6 +87,27 @@ clippy:
 
 check:
 	./integration/run-all
+
+# The proof on real hardware (integration/gpu-proof): the build and the
+# example snaps it installs, in one directory that can be copied to a
+# machine with an NVIDIA GPU. squashfs-tools come along (from this
+# machine, with the libraries they need) for machines that lack them.
+GPU_BUNDLE := target/gpu-proof
+gpu-proof-bundle: build examples
+	rm -rf $(GPU_BUNDLE) && mkdir -p $(GPU_BUNDLE)/bin $(GPU_BUNDLE)/snaps $(GPU_BUNDLE)/tools/lib
+	for b in snap-confine snap-discard-ns snap-device-helper snap-exec confine-seccomp; do \
+		install -m 0755 $(STATIC_DIR)/$$b $(GPU_BUNDLE)/bin/$$b || exit 1; done
+	install -m 0755 target/release/confine target/release/snap-run $(GPU_BUNDLE)/bin/
+	cp $(EXAMPLES)/debian12.snap $(EXAMPLES)/gpu-check.snap $(GPU_BUNDLE)/snaps/
+	for b in unsquashfs mksquashfs; do install -m 0755 "$$(command -v $$b)" $(GPU_BUNDLE)/tools/lib/$$b.bin && \
+		printf '#!/bin/sh\nd=$$(dirname "$$0")/lib\nLD_LIBRARY_PATH=$$d exec $$d/%s.bin "$$@"\n' $$b >$(GPU_BUNDLE)/tools/$$b && \
+		chmod 0755 $(GPU_BUNDLE)/tools/$$b || exit 1; done
+	ldd $$(command -v unsquashfs) target/release/confine | awk '$$3 ~ /^\// && $$1 !~ /^(libc|libm|libgcc_s)\./ { print $$3 }' | \
+		sort -u | xargs -r -I{} cp -L {} $(GPU_BUNDLE)/tools/lib/
+	du -sh $(GPU_BUNDLE)
+
+gpu-proof: gpu-proof-bundle
+	integration/gpu-proof $(GPU_BUNDLE)
 
 demo: install examples
 	./integration/demo

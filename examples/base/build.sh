@@ -7,7 +7,10 @@ set -euo pipefail
 rootfs=$1
 packages=(base-files libc6 libgcc-s1 gcc-12-base bash dash coreutils grep sed mawk findutils
 	libacl1 libattr1 libselinux1 libpcre2-8-0 libtinfo6 libgmp10 procps libproc2-0 libsystemd0
-	liblzma5 libzstd1 liblz4-1 libcap2 libgcrypt20 libgpg-error0 libncursesw6)
+	liblzma5 libzstd1 liblz4-1 libcap2 libgcrypt20 libgpg-error0 libncursesw6
+	# The GL, EGL and Vulkan loaders GPU apps bring: the vendor's libraries
+	# (NVIDIA's, from the host) are loaded by them.
+	libglvnd0 libegl1 libopengl0 libvulkan1 libx11-6 libx11-data libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0)
 debs=$(mktemp -d)
 trap 'rm -rf "$debs"' EXIT
 (cd "$debs" && apt-get download "${packages[@]}" >/dev/null 2>&1) ||

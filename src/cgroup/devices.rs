@@ -123,15 +123,25 @@ fn char_device_at<S: Sys>(sys: &S, path: &str) -> Option<Rule> {
 /// The default set: [`COMMON`], then the optional nodes that exist.
 pub fn default_rules<S: Sys>(sys: &S) -> Vec<Rule> {
     let mut rules = COMMON.to_vec();
+    rules.extend(optional_nodes(sys).into_iter().map(|(_, r)| r));
+    rules
+}
+
+/// The optional nodes that exist, with their paths: NVIDIA's cards (up to
+/// the first missing one), then [`OPTIONAL_NODES`], then the MIG
+/// capability nodes.
+pub fn optional_nodes<S: Sys>(sys: &S) -> Vec<(String, Rule)> {
+    let mut out = Vec::new();
     for n in 0..NVIDIA_CARDS {
-        match char_device_at(sys, &format!("/dev/nvidia{n}")) {
-            Some(r) => rules.push(r),
+        let path = format!("/dev/nvidia{n}");
+        match char_device_at(sys, &path) {
+            Some(r) => out.push((path, r)),
             None => break,
         }
     }
-    rules.extend(OPTIONAL_NODES.iter().filter_map(|p| char_device_at(sys, p)));
-    rules.extend(nvidia_caps(sys).iter().filter_map(|p| char_device_at(sys, p)));
-    rules
+    let rest = OPTIONAL_NODES.iter().map(|p| p.to_string()).chain(nvidia_caps(sys));
+    out.extend(rest.filter_map(|p| char_device_at(sys, &p).map(|r| (p, r))));
+    out
 }
 
 /// The `nvidia-cap<N>` nodes of [`NVIDIA_CAPS_DIR`], in order.

@@ -11,6 +11,7 @@
 //! * [`admin`]: the admin command's operations (register, connect, ...);
 //! * [`install`]: installing and removing snap files (mounts, wrappers, units);
 //! * [`run`]: `snap-run` and `snap-exec`, the way from a command to the app;
+//! * [`gpu`]: `confine gpu`, what strict snaps get of the GPU driver;
 //! * [`paths`]: every location, under one movable root;
 //! * [`command`]: running systemctl and udevadm.
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod command;
 pub mod denials;
 pub mod deploy;
+pub mod gpu;
 pub mod install;
 pub mod interfaces;
 pub mod paths;

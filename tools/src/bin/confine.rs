@@ -33,6 +33,8 @@ Commands:
   remove-slot NAME       remove a slot created with add-slot
   denials [--file PATH] [--follow] [--since TIME] [--snap NAME] [--json]
                          explain AppArmor and seccomp denials found in the logs
+  gpu [--base BASE] [--json]
+                         what strict snaps get of this machine's GPU driver
 
 Run \"confine COMMAND --help\" for more. Changes need root.
 Environment: CONFINE_ROOT moves every file the command reads and writes
@@ -175,6 +177,7 @@ denials are logged only when /proc/sys/kernel/seccomp/actions_logged lists the
 action (errno, for calls that failed with EPERM or EACCES).
 "
         }
+        "gpu" => confine_tools::gpu::HELP,
         _ => return None,
     })
 }
@@ -313,6 +316,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             Ok(())
         }
         "denials" => confine_tools::denials::cli::run(rest).map_err(Failure),
+        "gpu" => confine_tools::gpu::run(rest).map_err(Failure),
         _ => Err(Failure(format!(
             "cannot run: unknown command {command:?} (see confine --help)"
         ))),
