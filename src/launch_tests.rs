@@ -341,6 +341,47 @@ fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
     assert!(devpts_at < demote_at && demote_at < filter_at && filter_at < exec_at);
 }
 
+/// With NVIDIA's driver loaded (a fake one, laid out as NVIDIA's container
+/// toolkit lays it out), the namespace gets the library farm before
+/// `pivot_root`: a tmpfs without devices, setuid or exec, filled with links
+/// into the old root, then made read-only.
+#[test]
+fn strict_cold_launch_with_a_gpu_driver_makes_the_library_farm() {
+    let sys = strict_system();
+    sys.file("/sys/module/nvidia/version", b"580.159.04\n", 0o444);
+    for d in ["gl", "gl32", "vulkan", "glvnd"] {
+        sys.dir(&format!("/var/lib/snapd/lib/{d}"), 0o755);
+    }
+    let lib64 = "/usr/local/nvidia/lib64";
+    sys.file(&format!("{lib64}/libcuda.so.580.159.04"), b"", 0o755);
+    sys.file(&format!("{lib64}/libnvidia-glcore.so.580.159.04"), b"", 0o755);
+    std::os::unix::fs::symlink("libcuda.so.580.159.04", sys.path(&format!("{lib64}/libcuda.so.1"))).unwrap();
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = sys.calls();
+    let s = "/tmp/snap-private-tmp/snap.rootfs_XXXXXX";
+    let gl = format!("{s}/var/lib/snapd/lib/gl");
+    let at = |want: &str| calls.iter().position(|c| c == want).unwrap_or_else(|| panic!("missing {want}:\n{calls:#?}"));
+    let tmpfs = at(&format!("mount(tmpfs, {gl}, tmpfs, MS_NOSUID|MS_NODEV|MS_NOEXEC, mode=0755,uid=0,gid=0)"));
+    let link = at("symlinkat(/var/lib/snapd/hostfs/usr/local/nvidia/lib64/libcuda.so.580.159.04, libcuda.so.580.159.04)");
+    let soname = at("symlinkat(libcuda.so.580.159.04, libcuda.so.1)");
+    let ro = at(&format!("mount(-, {gl}, -, MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_REMOUNT|MS_BIND, -)"));
+    let pivot = at(&format!("pivot_root({s}, {s}/var/lib/snapd/hostfs)"));
+    assert!(tmpfs < soname && soname < link && link < ro && ro < pivot, "{calls:#?}");
+    // No 32-bit libraries here: nothing is mounted on gl32.
+    assert!(!calls.iter().any(|c| c.contains("lib/gl32")), "{calls:#?}");
+    // The host has no /usr/share/vulkan: no Vulkan farm.
+    assert!(!calls.iter().any(|c| c.contains("lib/vulkan")), "{calls:#?}");
+}
+
+#[test]
+fn strict_launch_with_a_bad_driver_version_builds_nothing() {
+    let sys = strict_system();
+    sys.file("/sys/module/nvidia/version", b"not a version\n", 0o444);
+    assert_eq!(strict(&sys).unwrap_err().to_string(), "cannot parse major version from nvidia driver version string");
+    assert!(!sys.path("/run/snapd/ns/demo.mnt").exists());
+    assert!(!sys.calls().iter().any(|c| c.starts_with("pivot_root")), "{:#?}", sys.calls());
+}
+
 #[test]
 fn strict_warm_launch_joins_the_preserved_namespace() {
     let mut sys = strict_system();

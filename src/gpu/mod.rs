@@ -19,7 +19,7 @@ mod tests;
 
 use crate::error::Result;
 use crate::fs::{open_path, read_trusted_file, Trust};
-use crate::rootfs::plan::Step;
+use crate::rootfs::plan::{Link, Step};
 use crate::sys::Sys;
 pub use farm::{Farm, FarmLink, HOSTFS};
 pub use layout::{BindDir, Libraries, Rule};
@@ -186,9 +186,16 @@ pub fn steps(plan: &GpuPlan, scratch: &str) -> Vec<Step> {
         for sub in &farm.subdirs {
             out.push(Step::Mkdir { path: format!("{dir}/{sub}"), mode: 0o755 });
         }
+        // One step per directory: each is opened once for all its links.
+        let mut by_dir: std::collections::BTreeMap<String, Vec<Link>> = std::collections::BTreeMap::new();
         for link in &farm.links {
-            out.push(Step::Symlink { path: format!("{dir}/{}", link.name), target: link.target.clone() });
+            let (sub, name) = match link.name.rsplit_once('/') {
+                Some((sub, name)) => (format!("{dir}/{sub}"), name),
+                None => (dir.clone(), link.name.as_str()),
+            };
+            by_dir.entry(sub).or_default().push(Link { name: name.to_string(), target: link.target.clone() });
         }
+        out.extend(by_dir.into_iter().map(|(dir, links)| Step::Links { dir, links }));
         out.push(Step::RemountReadOnly { target: dir, noexec: true });
     }
     out

@@ -389,12 +389,13 @@ fn missing_mount_points_mean_no_farm() {
 #[test]
 fn the_steps_of_a_farm() {
     let p = plan(&debian("535.183.01"), "535.183.01", "core22", vec![]);
-    let s: Vec<String> = steps(&p, "/S").iter().map(|s| s.to_string()).collect();
+    let s: Vec<String> = steps(&p, "/S").iter().flat_map(|s| s.to_string().lines().map(str::to_string).collect::<Vec<_>>()).collect();
     let gl = "/S/var/lib/snapd/lib/gl";
     assert_eq!(s[0], format!("mount -t tmpfs -o nosuid,nodev,noexec,mode=0755,uid=0,gid=0 tmpfs {gl}"));
     assert_eq!(s[1], format!("mkdir -m 0755 {gl}/gbm"));
     assert_eq!(s[2], format!("mkdir -m 0755 {gl}/vdpau"));
-    assert_eq!(s[3], format!("ln -s ../libnvidia-allocator.so.1 {gl}/gbm/nvidia-drm_gbm.so"));
+    assert_eq!(s[3], format!("ln -s libGLX_nvidia.so.535.183.01 {gl}/libGLX_nvidia.so.0"));
+    assert!(s.contains(&format!("ln -s ../libnvidia-allocator.so.1 {gl}/gbm/nvidia-drm_gbm.so")));
     assert_eq!(s[16], format!("mount -o remount,bind,ro,nosuid,nodev,noexec {gl}"));
     assert!(s.contains(&"mount -o remount,bind,ro,nosuid,nodev,noexec /S/var/lib/snapd/lib/gl32".to_string()));
     assert!(s.contains(&"mount -o remount,bind,ro,nosuid,nodev,noexec /S/var/lib/snapd/lib/vulkan".to_string()));

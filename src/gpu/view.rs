@@ -170,11 +170,13 @@ pub fn resolve(view: &dyn HostView, path: &str, want: Want) -> Result<String, Re
 pub struct SysView<'s, S: Sys> {
     sys: &'s S,
     dirs: RefCell<HashMap<String, Option<std::rc::Rc<OwnedFd>>>>,
+    /// Every entry looked at, by path: the survey asks about many twice.
+    nodes: RefCell<HashMap<String, Option<Node>>>,
 }
 
 impl<'s, S: Sys> SysView<'s, S> {
     pub fn new(sys: &'s S) -> Self {
-        SysView { sys, dirs: RefCell::new(HashMap::new()) }
+        SysView { sys, dirs: RefCell::new(HashMap::new()), nodes: RefCell::new(HashMap::new()) }
     }
 
     /// The directory `path` (resolved: no symlink in it) opened `O_PATH`.
@@ -198,6 +200,24 @@ impl<'s, S: Sys> SysView<'s, S> {
 
 impl<S: Sys> HostView for SysView<'_, S> {
     fn entry(&self, dir: &str, name: &str) -> Option<Node> {
+        let path = join(dir, name);
+        if let Some(node) = self.nodes.borrow().get(&path) {
+            return node.clone();
+        }
+        let node = self.lookup(dir, name);
+        self.nodes.borrow_mut().insert(path, node.clone());
+        node
+    }
+
+    fn list(&self, dir: &str) -> Option<Vec<(String, EntryKind)>> {
+        let fd = self.dir(dir)?;
+        let entries = self.sys.read_dir(fd.as_fd()).ok()?;
+        Some(entries.into_iter().filter_map(|(name, kind)| Some((name.into_string().ok()?, kind))).collect())
+    }
+}
+
+impl<S: Sys> SysView<'_, S> {
+    fn lookup(&self, dir: &str, name: &str) -> Option<Node> {
         let fd = self.dir(dir)?;
         let st = self.sys.lstatat(fd.as_fd(), OsStr::new(name)).ok()?;
         let kind = match st.mode & libc::S_IFMT {
@@ -210,12 +230,6 @@ impl<S: Sys> HostView for SysView<'_, S> {
             _ => NodeKind::Other,
         };
         Some(Node { kind, root_owned: st.uid == self.sys.trusted_owner().0, mode: st.mode })
-    }
-
-    fn list(&self, dir: &str) -> Option<Vec<(String, EntryKind)>> {
-        let fd = self.dir(dir)?;
-        let entries = self.sys.read_dir(fd.as_fd()).ok()?;
-        Some(entries.into_iter().filter_map(|(name, kind)| Some((name.into_string().ok()?, kind))).collect())
     }
 }
 

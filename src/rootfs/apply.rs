@@ -137,6 +137,15 @@ fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
             let (dir, name) = open_parent(sys, path).context(|| step)?;
             sys.symlinkat(target, dir.as_fd(), OsStr::new(name)).map_err(|e| failed(step, e))
         }
+        Step::Links { dir, links } => {
+            let root = sys.root()?;
+            let fd = sys.open_in_root(root.as_fd(), dir.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY).context(|| step)?;
+            for link in links {
+                sys.symlinkat(&link.target, fd.as_fd(), OsStr::new(&link.name))
+                    .map_err(|e| Error::errno(format!("perform operation: ln -s {} {dir}/{}", link.target, link.name), e))?;
+            }
+            Ok(())
+        }
         Step::File { path } => {
             let (dir, name) = open_parent(sys, path).context(|| step)?;
             let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;

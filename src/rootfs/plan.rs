@@ -43,6 +43,8 @@ pub enum Step {
     Mkdir { path: String, mode: u32 },
     /// Creates a symlink `path` pointing at `target` (root-owned).
     Symlink { path: String, target: String },
+    /// Creates many symlinks in the directory `dir` (opened once).
+    Links { dir: String, links: Vec<Link> },
     /// Creates an empty regular file (root-owned, 0644), a mount point for a file.
     File { path: String },
     /// Sets the mode of an existing directory.
@@ -85,6 +87,10 @@ impl fmt::Display for Step {
             }
             Step::Mkdir { path, mode } => write!(f, "mkdir -m {mode:04o} {path}"),
             Step::Symlink { path, target } => write!(f, "ln -s {target} {path}"),
+            Step::Links { dir, links } => {
+                let lines: Vec<String> = links.iter().map(|l| format!("ln -s {} {dir}/{}", l.target, l.name)).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
             Step::File { path } => write!(f, "touch {path}"),
             Step::Chmod { path, mode } => write!(f, "chmod {mode:04o} {path}"),
             Step::EnsureHostDir { path } => write!(f, "mkdir -p -m 0755 {path}"),
@@ -94,6 +100,13 @@ impl fmt::Display for Step {
             Step::Rmdir { path } => write!(f, "rmdir {path}"),
         }
     }
+}
+
+/// One symlink of [`Step::Links`]: `dir/name` pointing at `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    pub target: String,
 }
 
 /// How a host directory is bound into the snap's root.
