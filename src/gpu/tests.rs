@@ -473,3 +473,49 @@ mod through_the_seam {
         assert!(notes.iter().any(|n| n.starts_with("the ld.so cache is not used: cannot trust /etc/ld.so.cache")), "{notes:?}");
     }
 }
+
+/// Caches written by this machine's ldconfig, in each of its formats, read
+/// back: every entry `ldconfig -p` prints is found, with its flags.
+#[test]
+fn caches_ldconfig_writes_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    // A real library with a soname, under two names as distributions ship them.
+    let libz = std::path::Path::new("/lib/x86_64-linux-gnu/libz.so.1");
+    let real = std::fs::canonicalize(libz).unwrap();
+    std::fs::copy(&real, lib.join("libconfinetest.so.580.1")).unwrap();
+    std::os::unix::fs::symlink("libconfinetest.so.580.1", lib.join("libconfinetest.so.1")).unwrap();
+    let conf = dir.path().join("ld.so.conf");
+    std::fs::write(&conf, format!("{}\n", lib.display())).unwrap();
+    for format in ["new", "compat", "old"] {
+        let cache = dir.path().join(format!("cache.{format}"));
+        let st = std::process::Command::new("ldconfig")
+            .args(["-X", "-c", format, "-C"])
+            .arg(&cache)
+            .arg("-f")
+            .arg(&conf)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "ldconfig -c {format}");
+        let entries = ldcache::parse(&std::fs::read(&cache).unwrap()).unwrap();
+        let printed = std::process::Command::new("ldconfig").arg("-p").arg("-C").arg(&cache).output().unwrap();
+        let printed = String::from_utf8_lossy(&printed.stdout);
+        // "\tlibz.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libz.so.1"
+        let want: Vec<(String, String)> = printed
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (name, rest) = l.trim().split_once(' ')?;
+                Some((name.to_string(), rest.rsplit_once(" => ")?.1.to_string()))
+            })
+            .collect();
+        let got: Vec<(String, String)> = entries.iter().map(|e| (e.name.clone(), e.path.clone())).collect();
+        assert_eq!(got, want, "format {format}");
+        // libz's soname is libz.so.1: ldconfig names the test library by it.
+        let ours: Vec<&CacheEntry> = entries.iter().filter(|e| e.path.starts_with(lib.to_str().unwrap())).collect();
+        assert!(!ours.is_empty(), "format {format}: {entries:?}");
+        assert!(ours.iter().all(|e| ldcache::word_of(e.flags) == Word::Native), "{ours:?}");
+    }
+}
