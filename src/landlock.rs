@@ -251,38 +251,26 @@ pub fn for_abi(plan: &Plan, abi: u32, is_dir: &dyn Fn(&str) -> Option<bool>) -> 
     (LandlockRuleset { abi, handled_fs, rules, handled_net, net_rules, scopes }, notes)
 }
 
-/// What `gpu-driver` grants in this sandbox: read and execute on each host
-/// file (under `/var/lib/snapd/hostfs`) the GPU library farms link to (the
-/// launcher made them, read-only, when it built the namespace), read, write
-/// and device use of each `/dev/nvidia*` node, read of the MIG capability
-/// nodes.
-pub fn driver_grants<S: Sys>(
-    sys: &S,
-    open: &dyn Fn(&str) -> Option<OwnedFd>,
-    list: &dyn Fn(&str) -> Vec<String>,
-) -> Vec<(String, u64)> {
-    let files = access_of(FsRights { read: true, execute: true, ..FsRights::default() });
+/// What `gpu-driver` grants in this sandbox: reading the host directories
+/// the GPU library farms lead to (each farm names them in its manifest,
+/// written by the launcher when it built the namespace, on the farm's
+/// read-only tmpfs), and read, write and device use of each `/dev/nvidia*`
+/// node, reading the MIG capability nodes. Libraries need no execute
+/// right: Landlock's governs `execve`, not mapping a library.
+pub fn driver_grants<S: Sys>(sys: &S, list: &dyn Fn(&str) -> Vec<String>) -> Vec<(String, u64)> {
+    let read = access_of(FsRights { read: true, ..FsRights::default() });
     let devices = access_of(FsRights { read: true, write: true, device: true, ..FsRights::default() });
     let mut out = Vec::new();
-    let mut farm_dirs: Vec<String> =
-        ["gl", "gl32", "vulkan", "glvnd"].iter().map(|d| format!("{}/{d}", crate::gpu::layout::LIB_DIR)).collect();
-    let mut i = 0;
-    while let Some(dir) = farm_dirs.get(i).cloned() {
-        i += 1;
-        let Some(fd) = open(&dir) else { continue };
-        for (name, kind) in sys.read_dir(fd.as_fd()).unwrap_or_default() {
-            let Some(name) = name.to_str() else { continue };
-            match kind {
-                // One level down (vdpau/, gbm/, icd.d/).
-                EntryKind::Dir if dir.matches('/').count() == 5 => farm_dirs.push(format!("{dir}/{name}")),
-                EntryKind::Symlink => {
-                    let Ok(target) = sys.readlinkat(fd.as_fd(), OsStr::new(name)) else { continue };
-                    let target = target.to_string_lossy();
-                    if target.starts_with(&format!("{}/", crate::gpu::HOSTFS)) && !target.contains("/../") {
-                        out.push((target.into_owned(), files));
-                    }
-                }
-                _ => {}
+    let hostfs = format!("{}/", crate::gpu::HOSTFS);
+    let Ok(root) = sys.root() else { return out };
+    for farm in ["gl", "gl32", "vulkan", "glvnd"] {
+        let path = format!("{}/{farm}/{}", crate::gpu::layout::LIB_DIR, crate::gpu::MANIFEST);
+        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK;
+        let Ok(file) = sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), flags) else { continue };
+        let Ok(text) = sys.read_bounded(file.as_fd(), 64 * 1024) else { continue };
+        for dir in String::from_utf8_lossy(&text).lines() {
+            if dir.starts_with(&hostfs) && !dir.split('/').any(|c| c == ".." || c == ".") {
+                out.push((dir.to_string(), read));
             }
         }
     }
@@ -292,7 +280,7 @@ pub fn driver_grants<S: Sys>(
         }
     }
     for name in list(crate::cgroup::devices::NVIDIA_CAPS_DIR) {
-        out.push((format!("{}/{name}", crate::cgroup::devices::NVIDIA_CAPS_DIR), access_of(FsRights { read: true, ..FsRights::default() })));
+        out.push((format!("{}/{name}", crate::cgroup::devices::NVIDIA_CAPS_DIR), read));
     }
     out
 }
@@ -353,7 +341,7 @@ pub fn apply<S: Sys>(sys: &S, loaded: &Loaded, env: &Env, demoted: &Demoted, deb
             .map(|v| v.into_iter().filter(|(_, k)| *k != EntryKind::Other).filter_map(|(n, _)| n.into_string().ok()).collect())
             .unwrap_or_default()
     };
-    let driver = || driver_grants(sys, &|p: &str| open(p), &list);
+    let driver = || driver_grants(sys, &list);
     let plan = plan(&loaded.policy, &Vars::from_env(env), &list, &driver);
     // Each path is opened once: its descriptor tells whether it is a
     // directory and becomes the rule.

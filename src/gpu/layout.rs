@@ -6,7 +6,8 @@
 //! 1. multiarch (Debian, Ubuntu): `libnvidia-glcore.so.<version>` in
 //!    `/usr/lib/<triplet>` makes a farm of it (and of the 32-bit triplet
 //!    where its own canary is);
-//! 2. biarch (Arch, Fedora): the canary in `/usr/lib` or `/usr/lib/nvidia*`
+//! 2. biarch (Arch, Fedora; hosts without the multiarch directory): the
+//!    canary in `/usr/lib` or `/usr/lib/nvidia*`
 //!    makes a farm of those and of `/usr/lib32`, `/usr/lib32/nvidia*`
 //!    (Fedora: `/usr/lib64` and `/usr/lib`);
 //! 3. `/usr/lib/nvidia-<major>` bound onto `gl` (and `/usr/lib32/...` onto
@@ -257,7 +258,9 @@ pub fn choose(
 
     // Fedora keeps 64-bit libraries in /usr/lib64 and 32-bit ones in
     // /usr/lib; Arch in /usr/lib and /usr/lib32 (its /usr/lib64 is a link).
-    for (native_dir, lib32_dir) in [("/usr/lib64", "/usr/lib"), ("/usr/lib", "/usr/lib32")] {
+    // A multiarch host keeps them in its triplet's directory: not these.
+    let biarch_host = native.is_empty() || resolve(view, &multiarch, Want::Dir).is_err();
+    for (native_dir, lib32_dir) in [("/usr/lib64", "/usr/lib"), ("/usr/lib", "/usr/lib32")].into_iter().filter(|_| biarch_host) {
         if resolve(view, native_dir, Want::Dir).ok().as_deref() != Some(native_dir) {
             continue;
         }

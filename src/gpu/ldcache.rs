@@ -132,10 +132,19 @@ fn i32_at(data: &[u8], at: usize) -> Option<i32> {
 
 /// The NUL-terminated string at `at` (within `data`); `None` when it is not
 /// UTF-8, an error when it runs past the end.
-fn string_at(data: &[u8], at: usize) -> Result<Option<String>, CacheError> {
+fn string_at(data: &[u8], at: usize) -> Result<Option<&str>, CacheError> {
     let rest = data.get(at..).ok_or(CacheError::Truncated("strings"))?;
     let end = rest.iter().position(|b| *b == 0).ok_or(CacheError::Truncated("strings"))?;
-    Ok(rest.get(..end).and_then(|s| String::from_utf8(s.to_vec()).ok()))
+    Ok(rest.get(..end).and_then(|s| std::str::from_utf8(s).ok()))
+}
+
+/// Keeps an entry whose name and path are UTF-8 and whose name `keep` wants.
+fn push(out: &mut Vec<CacheEntry>, flags: i32, name: Option<&str>, path: Option<&str>, keep: &dyn Fn(&str) -> bool) {
+    if let (Some(name), Some(path)) = (name, path) {
+        if keep(name) {
+            out.push(CacheEntry { flags, name: name.to_string(), path: path.to_string() });
+        }
+    }
 }
 
 fn align8(n: usize) -> usize {
@@ -145,11 +154,17 @@ fn align8(n: usize) -> usize {
 /// Reads the entries of a cache. Entries whose name or path is not UTF-8
 /// are left out; anything structurally wrong refuses the whole file.
 pub fn parse(data: &[u8]) -> Result<Vec<CacheEntry>, CacheError> {
+    parse_names(data, &|_| true)
+}
+
+/// [`parse`], keeping only the entries whose name `keep` wants (every entry
+/// is still checked).
+pub fn parse_names(data: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<CacheEntry>, CacheError> {
     if data.len() > MAX_LEN {
         return Err(CacheError::TooLarge(data.len()));
     }
     if data.starts_with(NEW_MAGIC) {
-        return parse_new(data);
+        return parse_new(data, keep);
     }
     if !data.starts_with(OLD_MAGIC) {
         return Err(CacheError::NotACache);
@@ -163,7 +178,7 @@ pub fn parse(data: &[u8]) -> Result<Vec<CacheEntry>, CacheError> {
     // "compat": the new format follows the old table, and is what glibc reads.
     let new_at = align8(entries_end);
     if let Some(new) = data.get(new_at..).filter(|rest| rest.starts_with(NEW_MAGIC)) {
-        return parse_new(new);
+        return parse_new(new, keep);
     }
     // Old format alone: offsets count from the end of the table.
     let strings = data.get(entries_end..).unwrap_or(&[]);
@@ -173,14 +188,12 @@ pub fn parse(data: &[u8]) -> Result<Vec<CacheEntry>, CacheError> {
         let (Some(flags), Some(key), Some(value)) = (i32_at(data, at), u32_at(data, at + 4), u32_at(data, at + 8)) else {
             return Err(CacheError::Truncated("old entry"));
         };
-        if let (Some(name), Some(path)) = (string_at(strings, key as usize)?, string_at(strings, value as usize)?) {
-            out.push(CacheEntry { flags, name, path });
-        }
+        push(&mut out, flags, string_at(strings, key as usize)?, string_at(strings, value as usize)?, keep);
     }
     Ok(out)
 }
 
-fn parse_new(data: &[u8]) -> Result<Vec<CacheEntry>, CacheError> {
+fn parse_new(data: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<CacheEntry>, CacheError> {
     let header = data.get(..NEW_HEADER).ok_or(CacheError::Truncated("header"))?;
     let nlibs = u32_at(header, 20).ok_or(CacheError::Truncated("header"))? as usize;
     let endian = header.get(28).copied().unwrap_or(0) & 3;
@@ -196,16 +209,14 @@ fn parse_new(data: &[u8]) -> Result<Vec<CacheEntry>, CacheError> {
         .and_then(|n| n.checked_add(NEW_HEADER))
         .filter(|end| *end <= data.len())
         .ok_or(CacheError::Truncated("entries"))?;
-    let mut out = Vec::with_capacity(nlibs);
+    let mut out = Vec::new();
     for i in 0..nlibs {
         let at = NEW_HEADER + i * NEW_ENTRY;
         let (Some(flags), Some(key), Some(value)) = (i32_at(data, at), u32_at(data, at + 4), u32_at(data, at + 8)) else {
             return Err(CacheError::Truncated("entry"));
         };
         // In the new format offsets count from the start of its header.
-        if let (Some(name), Some(path)) = (string_at(data, key as usize)?, string_at(data, value as usize)?) {
-            out.push(CacheEntry { flags, name, path });
-        }
+        push(&mut out, flags, string_at(data, key as usize)?, string_at(data, value as usize)?, keep);
     }
     Ok(out)
 }

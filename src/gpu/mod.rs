@@ -82,7 +82,9 @@ pub fn read_version<S: Sys>(sys: &S) -> Result<Option<DriverVersion>> {
 
 fn read_cache<S: Sys>(sys: &S) -> std::result::Result<Vec<ldcache::CacheEntry>, String> {
     let data = read_trusted_file(sys, ldcache::CACHE_FILE, ldcache::MAX_LEN).map_err(|e| e.to_string())?;
-    ldcache::parse(&data).map_err(|e| format!("{}: {e}", ldcache::CACHE_FILE))
+    // Only the canaries' entries are kept: the rest is checked, not copied.
+    let canary = |name: &str| layout::CANARIES.iter().any(|c| name.starts_with(c));
+    ldcache::parse_names(&data, &canary).map_err(|e| format!("{}: {e}", ldcache::CACHE_FILE))
 }
 
 /// Whether the farm's mount point is there, root's, a directory: the
@@ -165,6 +167,26 @@ pub fn survey<S: Sys>(sys: &S, base: &str, note: &mut dyn FnMut(String)) -> Resu
     Ok(Some(plan))
 }
 
+/// The file in each farm that names the host directories its links lead to
+/// (as seen in the sandbox, under `/var/lib/snapd/hostfs`), one a line: the
+/// Landlock rule `gpu-driver` grants reading them.
+pub const MANIFEST: &str = ".confine-driver";
+
+impl Farm {
+    /// The host directories (under [`HOSTFS`]) the links lead to.
+    pub fn host_dirs(&self) -> Vec<String> {
+        let mut dirs: Vec<String> = self
+            .links
+            .iter()
+            .filter_map(|l| l.host_file.as_deref())
+            .filter_map(|f| f.rsplit_once('/').map(|(d, _)| format!("{HOSTFS}{d}")))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+}
+
 /// Options of the farms' tmpfs, and of its read-only remount.
 pub const FARM_TMPFS_OPTIONS: &str = "nosuid,nodev,noexec,mode=0755,uid=0,gid=0";
 
@@ -196,6 +218,8 @@ pub fn steps(plan: &GpuPlan, scratch: &str) -> Vec<Step> {
             by_dir.entry(sub).or_default().push(Link { name: name.to_string(), target: link.target.clone() });
         }
         out.extend(by_dir.into_iter().map(|(dir, links)| Step::Links { dir, links }));
+        let manifest: String = farm.host_dirs().iter().map(|d| format!("{d}\n")).collect();
+        out.push(Step::WriteFile { path: format!("{dir}/{MANIFEST}"), content: manifest });
         out.push(Step::RemountReadOnly { target: dir, noexec: true });
     }
     out

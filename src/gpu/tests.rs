@@ -396,7 +396,13 @@ fn the_steps_of_a_farm() {
     assert_eq!(s[2], format!("mkdir -m 0755 {gl}/vdpau"));
     assert_eq!(s[3], format!("ln -s libGLX_nvidia.so.535.183.01 {gl}/libGLX_nvidia.so.0"));
     assert!(s.contains(&format!("ln -s ../libnvidia-allocator.so.1 {gl}/gbm/nvidia-drm_gbm.so")));
-    assert_eq!(s[16], format!("mount -o remount,bind,ro,nosuid,nodev,noexec {gl}"));
+    assert_eq!(
+        s[16],
+        format!(
+            "printf %s \"/var/lib/snapd/hostfs/usr/lib/x86_64-linux-gnu\\n/var/lib/snapd/hostfs/usr/lib/x86_64-linux-gnu/vdpau\\n\" > {gl}/.confine-driver"
+        )
+    );
+    assert_eq!(s[17], format!("mount -o remount,bind,ro,nosuid,nodev,noexec {gl}"));
     assert!(s.contains(&"mount -o remount,bind,ro,nosuid,nodev,noexec /S/var/lib/snapd/lib/gl32".to_string()));
     assert!(s.contains(&"mount -o remount,bind,ro,nosuid,nodev,noexec /S/var/lib/snapd/lib/vulkan".to_string()));
     assert_eq!(s.last().unwrap(), "mount -o remount,bind,ro,nosuid,nodev,noexec /S/var/lib/snapd/lib/glvnd");
@@ -518,4 +524,34 @@ fn caches_ldconfig_writes_read_back() {
         assert!(!ours.is_empty(), "format {format}: {entries:?}");
         assert!(ours.iter().all(|e| ldcache::word_of(e.flags) == Word::Native), "{ours:?}");
     }
+}
+
+#[test]
+#[ignore]
+fn survey_timing() {
+    let sys = crate::sys::linux::LinuxSys;
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        let _ = survey(&sys, "core22", &mut |_| {}).unwrap();
+    }
+    eprintln!("survey: {:?} each", t.elapsed() / 200);
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        let _ = read_version(&sys).unwrap();
+    }
+    eprintln!("version: {:?} each", t.elapsed() / 200);
+    let t = std::time::Instant::now();
+    for _ in 0..200 {
+        let _ = read_cache(&sys).unwrap();
+    }
+    eprintln!("cache: {:?} each", t.elapsed() / 200);
+    let view = view::SysView::new(&sys);
+    let t = std::time::Instant::now();
+    let v = version("580.159.04");
+    for _ in 0..200 {
+        let view = view::SysView::new(&sys);
+        let _ = layout::choose(&view, &v, "core22", &mut || Ok(vec![]), &mut vec![]);
+    }
+    let _ = view;
+    eprintln!("choose without cache: {:?} each", t.elapsed() / 200);
 }

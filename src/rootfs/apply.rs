@@ -146,6 +146,12 @@ fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
             }
             Ok(())
         }
+        Step::WriteFile { path, content } => {
+            let (dir, name) = open_parent(sys, path).context(|| step)?;
+            let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;
+            let fd = sys.openat(dir.as_fd(), OsStr::new(name), flags, Mode::from_bits_truncate(0o644)).context(|| step)?;
+            sys.write_all(fd.as_fd(), content.as_bytes()).context(|| step)
+        }
         Step::File { path } => {
             let (dir, name) = open_parent(sys, path).context(|| step)?;
             let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;

@@ -47,6 +47,8 @@ pub enum Step {
     Links { dir: String, links: Vec<Link> },
     /// Creates an empty regular file (root-owned, 0644), a mount point for a file.
     File { path: String },
+    /// Creates a regular file (root-owned, 0644) holding `content`.
+    WriteFile { path: String, content: String },
     /// Sets the mode of an existing directory.
     Chmod { path: String, mode: u32 },
     /// Creates a host directory 0755 root:root if it is missing (for the
@@ -92,6 +94,7 @@ impl fmt::Display for Step {
                 write!(f, "{}", lines.join("\n"))
             }
             Step::File { path } => write!(f, "touch {path}"),
+            Step::WriteFile { path, content } => write!(f, "printf %s {content:?} > {path}"),
             Step::Chmod { path, mode } => write!(f, "chmod {mode:04o} {path}"),
             Step::EnsureHostDir { path } => write!(f, "mkdir -p -m 0755 {path}"),
             Step::EnsureHostfs { path } => write!(f, "mkdir -p -m 0755 {path}"),
