@@ -15,8 +15,10 @@ const USAGE: &str = "\
 Usage: confine COMMAND [ARGS]
 
 Commands:
-  install FILE.snap      install a snap file (a new local revision when the
-                         snap is installed already)
+  install FILE.snap [--name INSTANCE]
+                         install a snap file (a new local revision when the
+                         snap is installed already); --name SNAP_KEY installs
+                         a parallel instance
   remove SNAP            remove a snap and everything made for it
   recover                roll back an install that was interrupted
   register SNAP_DIR --revision N [--name INSTANCE]
@@ -48,7 +50,7 @@ fn help(command: &str) -> Option<&'static str> {
     Some(match command {
         "install" => {
             "\
-Usage: confine install FILE.snap
+Usage: confine install FILE.snap [--name INSTANCE]
 
 Installs the snap in FILE.snap (a squashfs file): it is kept under
 /var/lib/confine/snaps, mounted read-only at /snap/<name>/<rev> (a systemd mount
@@ -58,6 +60,13 @@ previous revision is copied), its policy is generated and loaded, /snap/bin
 wrappers are made for its apps and systemd units for its daemons (started where
 systemd runs). Installing a snap that is installed already makes a new revision;
 the previous one stays mounted. A failure at any step undoes the steps before.
+
+With --name SNAP_KEY (KEY: 1 to 10 lower case letters and digits) the snap is
+installed as a parallel instance beside the snap itself, with files, data,
+wrappers (/snap/bin/SNAP_KEY), cookie, /tmp and mount namespace of its own; its
+apps see its files as /snap/SNAP and /var/snap/SNAP, as snapd's parallel
+instances do (snapd's feature file /var/lib/snapd/features/parallel-instances
+must exist for the launcher to map them).
 "
         }
         "recover" => {
@@ -237,8 +246,19 @@ fn run(args: &[String]) -> Result<(), Failure> {
     }
     match command.as_str() {
         "install" => {
-            let [file] = exactly(command, rest)?;
-            let done = admin()?.install(std::path::Path::new(file))?;
+            let (mut file, mut name) = (None, None);
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--name" => name = Some(it.next().ok_or_else(|| Failure("cannot run install: --name needs a value".into()))?.as_str()),
+                    n if n.starts_with("--name=") => name = Some(n.trim_start_matches("--name=")),
+                    o if o.starts_with('-') => return Err(Failure(format!("cannot run install: unknown option {o:?}"))),
+                    f if file.is_none() => file = Some(f),
+                    _ => return Err(wrong_args(command)),
+                }
+            }
+            let file = file.ok_or_else(|| wrong_args(command))?;
+            let done = admin()?.install(std::path::Path::new(file), name)?;
             match &done.previous {
                 Some(p) => println!("{} refreshed from revision {p} to {}", done.instance, done.revision),
                 None => println!("{} revision {} installed", done.instance, done.revision),

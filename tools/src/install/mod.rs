@@ -212,14 +212,24 @@ impl Admin {
         }
     }
 
-    /// Installs the snap in `file` (a squashfs file) as a new local revision.
-    pub fn install(&self, file: &Path) -> Result<Installed, Error> {
+    /// Installs the snap in `file` (a squashfs file) as a new local revision,
+    /// under the instance name `name` (`<snap>_<key>`, a parallel
+    /// instance) or the snap's own.
+    pub fn install(&self, file: &Path, name: Option<&str>) -> Result<Installed, Error> {
         let (_, yaml) = read_yaml_from_file(file)?;
-        check_root(self, &format!("install {}", yaml.name))?;
+        let instance = instance_name(&yaml, name, file)?;
+        check_root(self, &format!("install {instance}"))?;
+        if instance != yaml.name && !self.paths.under(PARALLEL_INSTANCES_FEATURE).is_file() {
+            return Err(err(format!(
+                "cannot install {} as {instance}: parallel instances are not enabled ({PARALLEL_INSTANCES_FEATURE} \
+                 does not exist; snapd makes it with `snap set system experimental.parallel-instances=true`)",
+                file.display()
+            )));
+        }
         let _lock = lock_installs(&self.paths)?;
         self.recover_locked()?;
         let mut log = UndoLog::new(&self.paths);
-        match self.install_steps(file, &yaml, &mut log) {
+        match self.install_steps(file, &yaml, &instance, &mut log) {
             Ok(done) => Ok(done),
             Err(e) => {
                 let problems = log.undo(self);
@@ -232,9 +242,9 @@ impl Admin {
         }
     }
 
-    fn install_steps(&self, file: &Path, yaml: &SnapYaml, log: &mut UndoLog) -> Result<Installed, Error> {
+    fn install_steps(&self, file: &Path, yaml: &SnapYaml, instance: &str, log: &mut UndoLog) -> Result<Installed, Error> {
         let paths = &self.paths;
-        let instance = yaml.name.clone();
+        let instance = instance.to_string();
         if instance == "bin" {
             return Err(err("cannot install a snap named \"bin\": /snap/bin holds the command wrappers"));
         }
@@ -264,6 +274,12 @@ impl Admin {
         let (_, mounted) = crate::admin::read_snap_dir_pub(&rev_dir)?;
         if mounted.name != yaml.name {
             return Err(err(format!("cannot install {}: the mounted snap is not the one read", file.display())));
+        }
+        if instance != yaml.name {
+            // An instance's sandbox shows its files under the snap's name:
+            // the plain snap's directories are the mount points.
+            mkdir(&paths.snap_mount_dir().join(&yaml.name), 0o755, log)?;
+            mkdir(&paths.snap_data_dir().join(&yaml.name), 0o755, log)?;
         }
         if yaml.snap_type == SnapType::App {
             let data = paths.snap_data_dir().join(&instance);
@@ -413,6 +429,20 @@ impl Admin {
         // The wrappers' directory goes with the last wrapper.
         let _ = fs::remove_dir(paths.snap_bin_dir());
         let _ = fs::remove_dir_all(paths.snap_data_dir().join(instance));
+        // The snap's own directories are the mount points of its parallel
+        // instances: they stay, empty, while one is installed, and go with
+        // the last one.
+        let others = state.snaps.keys().filter(|k| *k != instance && naming::InstanceName::parse(k).is_ok_and(|i| i.snap_name() == yaml.name));
+        let plain = [paths.snap_mount_dir().join(&yaml.name), paths.snap_data_dir().join(&yaml.name)];
+        if others.count() > 0 {
+            for d in &plain {
+                let _ = fs::create_dir_all(d);
+            }
+        } else if instance != yaml.name {
+            for d in &plain {
+                let _ = fs::remove_dir(d);
+            }
+        }
         remove_if_present(&paths.under(COOKIE_DIR).join(format!("snap.{instance}")))?;
         // Users' data, and what the launcher made for the snap at run time.
         let mut homes = vec![paths.under("/root")];
@@ -436,6 +466,28 @@ impl Admin {
         Ok(())
     }
 }
+
+/// The instance a snap is installed as: `name` when given, which must be
+/// the snap's name or `<snap>_<key>` (a parallel instance of an app snap).
+fn instance_name(yaml: &SnapYaml, name: Option<&str>, file: &Path) -> Result<String, Error> {
+    let Some(name) = name else { return Ok(yaml.name.clone()) };
+    let parsed = naming::InstanceName::parse(name).map_err(|e| err(format!("cannot install {} as {name:?}: {e}", file.display())))?;
+    if parsed.snap_name() != yaml.name {
+        return Err(err(format!(
+            "cannot install {} as {name}: the snap is named {}, an instance of it is {}_<key>",
+            file.display(),
+            yaml.name,
+            yaml.name
+        )));
+    }
+    if parsed.instance_key().is_some() && yaml.snap_type != SnapType::App {
+        return Err(err(format!("cannot install {} as {name}: only app snaps can have parallel instances", file.display())));
+    }
+    Ok(name.to_string())
+}
+
+/// snapd's feature file: parallel instances are on.
+pub const PARALLEL_INSTANCES_FEATURE: &str = "/var/lib/snapd/features/parallel-instances";
 
 /// Where snap cookies are kept (read by the launcher).
 const COOKIE_DIR: &str = "/var/lib/snapd/cookie";

@@ -120,6 +120,11 @@ fn make_user_dirs(home: &str, instance: &str, rev: &str) -> Result<(), Error> {
         }
     };
     mkdir(&top, 0o700)?;
+    // A parallel instance's user data is shown as the snap's in its
+    // sandbox: ~/snap/<snap> is the mount point, as `snap run` makes it.
+    if let Some((name, _key)) = instance.split_once('_') {
+        mkdir(&top.join(name), 0o755)?;
+    }
     mkdir(&top.join(instance), 0o755)?;
     mkdir(&top.join(instance).join(rev), 0o755)?;
     mkdir(&top.join(instance).join("common"), 0o755)?;
