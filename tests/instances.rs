@@ -63,3 +63,15 @@ fn a_classic_instance_beside_its_snap() {
     assert!(removed.contains("hello-classic\n"), "the snap is not: {removed}");
     assert!(removed.ends_with("plain\nplain\n"), "the snap's data and app are untouched: {r:#?}");
 }
+
+#[test]
+fn removing_the_snap_keeps_its_instance() {
+    let r = scene().root(FEATURE).run(&format!(
+        "confine install $EX/debian12.snap >/dev/null && confine install $EX/hello-classic.snap >/dev/null && \
+         confine install $EX/hello-classic.snap --name hello-classic_foo >/dev/null; \
+         echo instance > /var/snap/hello-classic_foo/common/marker; confine remove hello-classic; \
+         ls -A /snap/hello-classic /var/snap/hello-classic; echo '== run'; \
+         {NOBODY} snap-run --shell hello-classic_foo -c 'cat $SNAP_COMMON/marker; ls /snap/hello-classic'"
+    ));
+    assert_eq!(r.stdout, "hello-classic removed\n/snap/hello-classic:\n\n/var/snap/hello-classic:\n== run\ninstance\ncurrent\nx1\n", "{r:#?}");
+}
