@@ -66,6 +66,7 @@ install: build
 	install -D -m 0644 packaging/tmpfiles.d/confine.conf /usr/lib/tmpfiles.d/confine.conf
 	test -d /tmp/snap-private-tmp || install -d -m 0700 -o root -g root /tmp/snap-private-tmp
 	test -d /var/lib/snapd/void || install -d -m 0111 -o root -g root /var/lib/snapd/void
+	for d in gl gl32 vulkan glvnd; do test -d /var/lib/snapd/lib/$$d || install -d -m 0755 -o root -g root /var/lib/snapd/lib/$$d; done
 	install -d -m 0755 $(APPARMOR_DIR)
 	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' apparmor/snap-confine.apparmor > $(PROFILE).tmp
 	mv $(PROFILE).tmp $(PROFILE)
