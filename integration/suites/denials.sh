@@ -134,7 +134,7 @@ has "a connected plug is reported as such" "$work/connected.json" "alpha:system-
 "$C" denials --follow --json --snap alpha >"$work/follow.json" 2>/dev/null &
 f_pid=$!
 sleep 1
-as_app alpha /usr/bin/cat /var/log/dpkg.log >/dev/null 2>&1
+as_app alpha /usr/bin/cat /var/log/dpkg.log 2>&1 >/dev/null | sed "s/^/# dpkg.log: /"; ls -la /var/log/dpkg.log | sed "s/^/# /"; dmesg | tail -3 | sed "s/^/# dmesg: /"
 for i in $(seq 50); do grep -qF '"rule":"/var/log/dpkg.log r,"' "$work/follow.json" && break; sleep 0.2; done
 has "--follow shows a new denial" "$work/follow.json" '"rule":"/var/log/dpkg.log r,"'
 has "--follow names the interface" "$work/follow.json" "Snap alpha does not declare a plug of interface log-observe"

@@ -45,7 +45,7 @@ app_root() {
 	env -i PATH=/usr/bin:/bin HOME=/root SNAP_INSTANCE_NAME=gputest SNAP_CONFINE_MAX_PROFILE_WAIT=3 \
 		$L --base core24 snap.gputest.gputest /bin/sh -c "$1"
 }
-farm() { echo 'cd /var/lib/snapd/lib/'"$1"' 2>/dev/null && find . \( -type l -o -type f \) -printf "%P -> %l\n" | sort'; }
+farm() { echo 'cd /var/lib/snapd/lib/'"$1"' 2>/dev/null && find . \( -type l -o -type f \) -not -name .confine-driver -printf "%P -> %l\n" | sort'; }
 fresh() { for s in gputest plain; do ${L%/*}/snap-discard-ns $s; done; }
 in_ns() { nsenter --mount=/run/snapd/ns/gputest.mnt "$@"; }
 

@@ -99,6 +99,13 @@ fn covers(st: &Statement, access: &AppArmorAccess, vars: &BTreeMap<String, Vec<S
     let hit = |b: bool| b.then_some(false);
     match (&st.kind, access) {
         (Kind::File { glob, perms, owner }, AppArmorAccess::File { path, perms: wanted }) => {
+            // Most rules are ruled out by their literal start: only those
+            // that may match are compiled (a rule's braces can expand to
+            // hundreds of alternatives).
+            let literal = glob.find(['*', '?', '[', '{', '@', '\\']).map_or(glob.as_str(), |i| glob.get(..i).unwrap_or(""));
+            if !literal.contains("//") && !path.starts_with(literal) {
+                return None;
+            }
             let re = apparmor_rules::glob_regex(glob, vars)?;
             (re.is_match(path) && apparmor_rules::perms_cover(perms, wanted)).then_some(*owner)
         }
