@@ -182,11 +182,24 @@ pub fn parse_names(data: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<Cache
     }
     // Old format alone: offsets count from the end of the table.
     let strings = data.get(entries_end..).unwrap_or(&[]);
+    entries(data, OLD_HEADER, OLD_ENTRY, nlibs, strings, keep)
+}
+
+/// Reads `count` entries of `stride` bytes from `first` on (each starts
+/// with flags, key and value); keys and values are offsets into `strings`.
+fn entries(
+    data: &[u8],
+    first: usize,
+    stride: usize,
+    count: usize,
+    strings: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<CacheEntry>, CacheError> {
     let mut out = Vec::new();
-    for i in 0..nlibs {
-        let at = OLD_HEADER + i * OLD_ENTRY;
+    for i in 0..count {
+        let at = first + i * stride;
         let (Some(flags), Some(key), Some(value)) = (i32_at(data, at), u32_at(data, at + 4), u32_at(data, at + 8)) else {
-            return Err(CacheError::Truncated("old entry"));
+            return Err(CacheError::Truncated("entry"));
         };
         push(&mut out, flags, string_at(strings, key as usize)?, string_at(strings, value as usize)?, keep);
     }
@@ -209,14 +222,6 @@ fn parse_new(data: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Vec<CacheEntry>
         .and_then(|n| n.checked_add(NEW_HEADER))
         .filter(|end| *end <= data.len())
         .ok_or(CacheError::Truncated("entries"))?;
-    let mut out = Vec::new();
-    for i in 0..nlibs {
-        let at = NEW_HEADER + i * NEW_ENTRY;
-        let (Some(flags), Some(key), Some(value)) = (i32_at(data, at), u32_at(data, at + 4), u32_at(data, at + 8)) else {
-            return Err(CacheError::Truncated("entry"));
-        };
-        // In the new format offsets count from the start of its header.
-        push(&mut out, flags, string_at(data, key as usize)?, string_at(data, value as usize)?, keep);
-    }
-    Ok(out)
+    // In the new format offsets count from the start of its header.
+    entries(data, NEW_HEADER, NEW_ENTRY, nlibs, data, keep)
 }
