@@ -65,16 +65,29 @@ fn find_program() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("apparmor_parser"))
 }
 
+/// What is done with profiles unless `CONFINE_APPARMOR` says: loaded on
+/// the real system with AppArmor enabled; checked elsewhere, where the
+/// parser is installed; only written on a machine with neither AppArmor nor
+/// its parser (a container without AppArmor's tools, say: the Landlock
+/// policies confine the snaps there).
+pub fn default_mode(system: bool, kernel_has_apparmor: bool, parser_installed: bool) -> Mode {
+    match (system && kernel_has_apparmor, parser_installed) {
+        (true, _) => Mode::Load,
+        (false, true) => Mode::Check,
+        (false, false) => Mode::Skip,
+    }
+}
+
 impl Parser {
-    /// The parser for `paths`: loading on the real system with AppArmor
-    /// enabled, checking otherwise; `CONFINE_APPARMOR` overrides.
+    /// The parser for `paths`: see [`default_mode`]; `CONFINE_APPARMOR`
+    /// overrides.
     pub fn from_env(paths: &Paths) -> Result<Self, Error> {
+        let program = find_program();
         let mode = match std::env::var(MODE_VAR).as_deref() {
             Ok("load") => Mode::Load,
             Ok("check") => Mode::Check,
             Ok("skip") => Mode::Skip,
-            Ok("") | Err(_) if paths.is_system() && kernel_has_apparmor() => Mode::Load,
-            Ok("") | Err(_) => Mode::Check,
+            Ok("") | Err(_) => default_mode(paths.is_system(), kernel_has_apparmor(), program.exists()),
             Ok(other) => {
                 return Err(Error(format!(
                     "cannot use {MODE_VAR}={other:?}: expected load, check or skip"
@@ -84,7 +97,7 @@ impl Parser {
         let debug = matches!(std::env::var("SNAPD_DEBUG").as_deref(), Ok("1" | "true" | "yes"));
         Ok(Parser {
             mode,
-            program: find_program(),
+            program,
             cache: paths.apparmor_cache(),
             features: Some(PathBuf::from(FEATURES_ABI)).filter(|p| p.exists()),
             quiet: !debug,

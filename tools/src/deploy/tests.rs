@@ -306,3 +306,16 @@ fn snaps_without_landlock_policies_make_no_directory() {
     apply(&paths, &parser, "a", Some(&files(PROFILE)), false).unwrap();
     assert!(!paths.landlock_dir().exists());
 }
+
+/// Profiles are loaded where AppArmor runs, checked where only the parser
+/// is, and only written where neither is (a container without AppArmor's
+/// tools: its snaps are confined by their Landlock policies).
+#[test]
+fn what_is_done_with_profiles() {
+    use super::apparmor::{default_mode, Mode};
+    assert_eq!(default_mode(true, true, true), Mode::Load);
+    assert_eq!(default_mode(true, false, true), Mode::Check);
+    assert_eq!(default_mode(false, true, true), Mode::Check);
+    assert_eq!(default_mode(true, false, false), Mode::Skip);
+    assert_eq!(default_mode(false, false, false), Mode::Skip);
+}
