@@ -335,13 +335,17 @@ pub fn apply<S: Sys>(sys: &S, loaded: &Loaded, env: &Env, demoted: &Demoted, deb
     }
     let root = sys.root()?;
     let open = |path: &str| sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH).ok();
-    let list = |dir: &str| -> Vec<String> {
+    let entries = |dir: &str, devices: bool| -> Vec<String> {
         let Some(fd) = open(dir) else { return Vec::new() };
         sys.read_dir(fd.as_fd())
-            .map(|v| v.into_iter().filter(|(_, k)| *k != EntryKind::Other).filter_map(|(n, _)| n.into_string().ok()).collect())
+            .map(|v| {
+                v.into_iter().filter(|(_, k)| devices || *k != EntryKind::Other).filter_map(|(n, _)| n.into_string().ok()).collect()
+            })
             .unwrap_or_default()
     };
-    let driver = || driver_grants(sys, &list);
+    let list = |dir: &str| entries(dir, false);
+    // The NVIDIA nodes are character devices: listed with them.
+    let driver = || driver_grants(sys, &|dir: &str| entries(dir, true));
     let plan = plan(&loaded.policy, &Vars::from_env(env), &list, &driver);
     // Each path is opened once: its descriptor tells whether it is a
     // directory and becomes the rule.

@@ -17,6 +17,8 @@ C=${CONFINE_LIBEXECDIR:-/usr/lib/confine}/confine
 
 # ---- The scene: a base core24 (the guest's root), the snaps gputest (opengl
 # ---- plug, connected automatically) and plain (no plug), NVIDIA's nodes.
+# ---- Their Landlock policies stack on AppArmor (CONFINE_LANDLOCK=always), so
+# ---- what the app reaches passes both.
 install -d -m 0700 /tmp/snap-private-tmp
 install -d -m 0755 /var/lib/snapd/lib/gl /var/lib/snapd/lib/gl32 /var/lib/snapd/lib/vulkan /var/lib/snapd/lib/glvnd
 mkdir -p /var/tmp/base && mount -t tmpfs base /var/tmp/base
@@ -26,7 +28,7 @@ ln -s 1 /snap/core24/current
 apparmor_parser -r /etc/apparmor.d/usr.lib.confine.snap-confine
 for s in gputest plain; do
 	mkdir -p /snap/$s && cp -a "$in/$s" /snap/$s/1 && ln -s 1 /snap/$s/current
-	out=$($C register /snap/$s/1 --revision 1 2>&1) || fail "register $s" "$out"
+	out=$(CONFINE_LANDLOCK=always $C register /snap/$s/1 --revision 1 2>&1) || fail "register $s" "$out"
 done
 expect_line "opengl connects automatically" "$($C connections gputest)" "opengl     gputest:opengl  system:opengl  auto"
 mknod -m 0666 /dev/nvidia0 c 195 0
