@@ -21,7 +21,7 @@ use crate::sys::{EntryKind, LandlockRuleset, Sys};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use policy_cache::landlock::{parse, Apply, FsRights, LandlockPolicy, Mode, Port, Rule, Scope};
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 
 pub const POLICY_DIR: &str = "/var/lib/snapd/landlock";
@@ -91,6 +91,8 @@ pub struct Vars {
     pub user_data: Option<String>,
     pub user_common: Option<String>,
     pub runtime_dir: Option<String>,
+    /// `/proc/<pid>` of the app (the launcher's own pid: it becomes the app).
+    pub proc_self: Option<String>,
 }
 
 fn canonical(v: Option<&OsStr>) -> Option<String> {
@@ -107,7 +109,16 @@ impl Vars {
             user_data: canonical(lookup(env, "SNAP_USER_DATA")),
             user_common: canonical(lookup(env, "SNAP_USER_COMMON")),
             runtime_dir: canonical(lookup(env, "XDG_RUNTIME_DIR")),
+            proc_self: None,
         }
+    }
+
+    /// With `@{PROC_SELF}` set to this process's own `/proc` directory, as
+    /// the `/proc` mounted in its namespace names it (the launcher's pid is
+    /// the app's: it executes it). Anything but a number leaves it unset.
+    pub fn with_proc_self(self, pid: Option<OsString>) -> Vars {
+        let pid = pid.and_then(|p| p.into_string().ok()).filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        Vars { proc_self: pid.map(|p| format!("/proc/{p}")), ..self }
     }
 
     /// Expands a leading variable; `None` when it has no value here.
@@ -117,6 +128,7 @@ impl Vars {
             ("@{SNAP_USER_DATA}", &self.user_data),
             ("@{SNAP_USER_COMMON}", &self.user_common),
             ("@{XDG_RUNTIME_DIR}", &self.runtime_dir),
+            ("@{PROC_SELF}", &self.proc_self),
         ] {
             if let Some(rest) = path.strip_prefix(name) {
                 return value.as_ref().map(|v| format!("{v}{rest}"));
@@ -346,7 +358,10 @@ pub fn apply<S: Sys>(sys: &S, loaded: &Loaded, env: &Env, demoted: &Demoted, deb
     let list = |dir: &str| entries(dir, false);
     // The NVIDIA nodes are character devices: listed with them.
     let driver = || driver_grants(sys, &|dir: &str| entries(dir, true));
-    let plan = plan(&loaded.policy, &Vars::from_env(env), &list, &driver);
+    // The pid as this namespace's /proc knows it, not as the launcher's pid
+    // namespace does: the two differ where /proc belongs to another one.
+    let proc_self = sys.readlinkat(root.as_fd(), OsStr::new("proc/self")).ok();
+    let plan = plan(&loaded.policy, &Vars::from_env(env).with_proc_self(proc_self), &list, &driver);
     // Each path is opened once: its descriptor tells whether it is a
     // directory and becomes the rule.
     let mut opened: std::collections::HashMap<&str, (OwnedFd, bool)> = std::collections::HashMap::new();

@@ -43,8 +43,14 @@ fn check(r: &Run, want: &[(&str, &str)]) {
 #[test]
 fn a_strict_snap_reaches_its_own_files_only() {
     let nobody = format!("{NOBODY} XDG_RUNTIME_DIR=/run/user/65534");
+    // The app's own /proc entries are writable (a thread's name), those of
+    // the processes it starts are not: the rule names the app's pid.
+    let comm = format!(
+        "(cd / && {nobody} snap-run --shell hello -c 'echo app > /proc/$$/comm && echo comm:app=ok || echo comm:app=refused; \
+         sh -c \"echo child > /proc/\\$\\$/comm\" && echo comm:child=ok || echo comm:child=refused')"
+    );
     let r = install_scene().run(&format!(
-        "{SETUP}; {}; {}",
+        "{SETUP}; {comm}; {}; {}",
         in_hello(
             &nobody,
             &[
@@ -96,6 +102,8 @@ fn a_strict_snap_reaches_its_own_files_only() {
             // network is connected, network-bind is not.
             ("bind_tcp", "EACCES"),
             ("connect_tcp", "ECONNREFUSED"),
+            ("comm:app", "ok"),
+            ("comm:child", "refused"),
             // root inside: the same walls.
             ("read:/etc/shadow", "EACCES"),
             ("write:/var/snap/hello/x1/w", "ok"),

@@ -21,7 +21,8 @@
 //! ```
 //!
 //! Paths may start with a variable the launcher fills in for the caller:
-//! `@{HOME}`, `@{SNAP_USER_DATA}`, `@{SNAP_USER_COMMON}`, `@{XDG_RUNTIME_DIR}`.
+//! `@{HOME}`, `@{SNAP_USER_DATA}`, `@{SNAP_USER_COMMON}`, `@{XDG_RUNTIME_DIR}`,
+//! and `@{PROC_SELF}` (the app's own `/proc/<pid>`).
 //! Blank lines and lines starting with `#` are ignored. Anything else is an
 //! error: the launcher refuses a policy it does not fully understand.
 
@@ -119,7 +120,7 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-const VARIABLES: &[&str] = &["@{HOME}", "@{SNAP_USER_DATA}", "@{SNAP_USER_COMMON}", "@{XDG_RUNTIME_DIR}"];
+const VARIABLES: &[&str] = &["@{HOME}", "@{SNAP_USER_DATA}", "@{SNAP_USER_COMMON}", "@{XDG_RUNTIME_DIR}", "@{PROC_SELF}"];
 
 fn parse_rights(text: &str) -> Option<FsRights> {
     let mut r = FsRights::default();

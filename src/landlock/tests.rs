@@ -14,6 +14,7 @@ fn vars() -> Vars {
         user_data: Some("/home/u/snap/a/1".into()),
         user_common: Some("/home/u/snap/a/common".into()),
         runtime_dir: None,
+        proc_self: Some("/proc/42".into()),
     }
 }
 
@@ -200,4 +201,23 @@ fn the_gpu_driver_rule() {
     assert_eq!(got[5].1, READ_FILE | READ_DIR);
     let p = plan(&policy("gpu-driver\n"), &vars(), &|_| vec![], &Vec::new);
     assert_eq!(p.notes, ["gpu-driver: no GPU driver in this sandbox"]);
+}
+
+#[test]
+fn proc_self_is_the_apps_own_proc_directory() {
+    let p = plan(&policy("fs read /proc\nfs read,write @{PROC_SELF}\n"), &vars(), &|_| Vec::new(), &Vec::new);
+    assert_eq!(p.paths, vec![("/proc".to_string(), READ_FILE | READ_DIR), ("/proc/42".to_string(), RW)]);
+    let none = Vars { proc_self: None, ..vars() };
+    let p = plan(&policy("fs read,write @{PROC_SELF}\n"), &none, &|_| Vec::new(), &Vec::new);
+    assert!(p.paths.is_empty(), "{:?}", p.paths);
+}
+
+#[test]
+fn proc_self_takes_only_a_number() {
+    let with = |link: Option<&str>| Vars { proc_self: None, ..vars() }.with_proc_self(link.map(OsString::from)).proc_self;
+    assert_eq!(with(Some("1234")), Some("/proc/1234".to_string()));
+    assert_eq!(with(Some("")), None);
+    assert_eq!(with(Some("../etc")), None);
+    assert_eq!(with(Some("12/root")), None);
+    assert_eq!(with(None), None);
 }

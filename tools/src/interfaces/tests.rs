@@ -66,7 +66,7 @@ fn the_required_interfaces_exist_with_their_auto_connection() {
 #[test]
 fn syscall_questions() {
     let names = |s: &str| -> Vec<String> { cat().syscall_grants(s).iter().map(|(i, _)| i.name.clone()).collect() };
-    assert_eq!(names("listen"), vec!["network-bind"]);
+    assert_eq!(names("listen"), vec!["network-bind", "opengl"]);
     assert_eq!(names("ptrace"), vec!["process-control"]);
     let binds = names("bind");
     assert!(
