@@ -9,7 +9,10 @@
 # links and 3 for 32 bits); and ours joining a namespace already built
 # (warm), where only the Landlock rule gpu-driver reads the farms'
 # manifests. Prints hyperfine's results and tables of medians with the
-# difference to the same launcher without a driver.
+# difference to the same launcher without a driver, then the medians of the
+# launcher's own step timings (SNAP_CONFINE_DEBUG) over as many cold
+# launches of each shape: the survey of the driver, the namespace built with
+# its farms, the whole launcher; a busy machine disturbs these far less.
 # Everything happens in a private mount and PID namespace (tmpfs over
 # /sys/module, /usr/local, /snap, /run/snapd, /var/lib/snapd and /tmp, an
 # overlay over the multiarch directories), so the host is untouched.
@@ -75,6 +78,16 @@ hyperfine -N -i --runs $runs --warmup 5 --export-json $work/results.json \\
 	--prepare "sh -c 'rm -f \$v; /usr/lib/snapd/snap-discard-ns debian'" --command-name "debian, no driver" "\$debian" \\
 	--prepare "sh -c 'echo 580.159.04 >\$v; /usr/lib/snapd/snap-discard-ns debian'" --command-name "debian, toolkit layout" "\$debian" \\
 	--prepare "sh -c 'echo 535.183.01 >\$v; /usr/lib/snapd/snap-discard-ns debian'" --command-name "debian, multiarch layout" "\$debian"
+# Where the time goes: the launcher's own step timings (SNAP_CONFINE_DEBUG),
+# which a busy machine disturbs far less than the whole launch.
+for shape in none toolkit multiarch; do
+	case \$shape in none) set_v="rm -f \$v" ;; toolkit) set_v="echo 580.159.04 >\$v" ;; multiarch) set_v="echo 535.183.01 >\$v" ;; esac
+	sh -c "\$set_v"
+	for i in \$(seq $runs); do
+		$libexec/snap-discard-ns ours
+		SNAP_CONFINE_DEBUG=1 \$ours 2>>$work/steps.\$shape >/dev/null
+	done
+done
 SCRIPT
 unshare -m -p -f --mount-proc --propagation private bash "$work/run.sh"
 python3 - "$work/results.json" <<'PY'
@@ -93,4 +106,30 @@ print("| --- | ---: | ---: |")
 base = med("ours, no driver, warm")
 for n in ("ours, no driver, warm", "ours, toolkit layout, warm"):
     print(f"| {n} | {med(n):.2f} ms | {med(n) - base:+.2f} ms |")
+PY
+python3 - "$work" "$runs" <<'PY'
+import re, statistics, sys
+work, runs = sys.argv[1], sys.argv[2]
+step = re.compile(r"DEBUG: step (.+?): ([0-9.]+) ms \(at ([0-9.]+) ms\)")
+def medians(shape):
+    survey, build, total = [], [], []
+    run = {}
+    for line in open(f"{work}/steps.{shape}"):
+        m = step.search(line)
+        if not m:
+            continue
+        name, took, at = m.group(1), float(m.group(2)), float(m.group(3))
+        run[name] = took
+        if name == "apply the policy":
+            survey.append(run.get("survey the GPU driver", 0.0))
+            build.append(run.get("build the snap's mount namespace", 0.0) + run.get("survey the GPU driver", 0.0))
+            total.append(at)
+            run = {}
+    return [statistics.median(x) if x else float("nan") for x in (survey, build, total)]
+print(f"\n| ours, cold, launcher's own timings (median of {runs}) | GPU survey | namespace built (with survey) | whole launcher |")
+print("| --- | ---: | ---: | ---: |")
+rows = {s: medians(s) for s in ("none", "toolkit", "multiarch")}
+for shape, label in (("none", "no driver"), ("toolkit", "toolkit layout (ld.so cache)"), ("multiarch", "multiarch layout")):
+    sv, b, t = rows[shape]
+    print(f"| {label} | {sv:.3f} ms | {b:.3f} ms ({b - rows['none'][1]:+.3f}) | {t:.3f} ms ({t - rows['none'][2]:+.3f}) |")
 PY
