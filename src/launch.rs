@@ -9,10 +9,11 @@
 //! 6. umask and working directory set aside;
 //! 7. cookie, seccomp policy and (without AppArmor) Landlock policy read,
 //!    before anything is built;
-//! 8. strict: the snap's mount namespace joined or built and preserved,
-//!    then the command's own namespace with its devpts; classic, with
-//!    parallel instances on: a namespace of its own showing the instance's
-//!    files under the snap's name;
+//! 8. strict: the snap's mount namespace joined, or built (the snap's
+//!    mount profile applied by `snap-update-ns`) and preserved, then the
+//!    command's own namespace with the caller's mount profile and a devpts;
+//!    classic, with parallel instances on: a namespace of its own showing
+//!    the instance's files under the snap's name;
 //! 9. ids become the caller's for good, `SNAP_USER_DATA` created as the caller;
 //! 10. AppArmor label for the exec set;
 //! 11. umask and working directory restored, as the caller;
@@ -26,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::invocation::Invocation;
 use crate::settings::{Env, Settings};
 use crate::sys::{Ids, Proc, Sys};
-use crate::{apparmor, app_env, args, config, cookie, group_policy, landlock, ns, privs, process, seccomp, user_data};
+use crate::{apparmor, app_env, args, config, cookie, group_policy, landlock, ns, privs, process, seccomp, update_ns, user_data};
 use std::ffi::OsString;
 
 /// What to do when the launch ends without an exec.
@@ -61,7 +62,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     debug.step("validate the invocation");
 
     let proc = sys.open_proc()?;
-    check_install_location(sys, &proc, &ids)?;
+    let exe = check_install_location(sys, &proc, &ids)?;
     group_policy::check(sys, &proc, &ids, &debug)?;
     let aa = apparmor::probe(sys, &proc, &debug)?;
     apparmor::check_launcher_confinement(&aa, &ids)?;
@@ -79,7 +80,8 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     if inv.classic {
         ns::instances::enter_classic(sys, &proc, &inv, &debug)?;
     } else {
-        ns::enter(sys, &proc, &inv, config::LIBEXECDIR, settings.profile_wait, &debug)?;
+        let calls = update_ns::Calls::new(&inv.instance, &env, &aa, &ids, settings.debug);
+        ns::enter(sys, &proc, &inv, launcher_dir(&exe)?, &calls, settings.profile_wait, &debug)?;
     }
 
     let demoted = privs::demote(sys, privileged)?;
@@ -117,19 +119,30 @@ fn check_secure_mode(ids: &Ids, secure: bool) -> Result<()> {
 
 /// A setuid launch must come from the installed binary: a hard link or copy
 /// elsewhere could sit next to helpers the attacker controls, and the
-/// launcher's AppArmor profile would not apply to it.
-fn check_install_location<S: Sys>(sys: &S, proc: &Proc, ids: &Ids) -> Result<()> {
-    if ids.ruid.is_root() {
-        return Ok(());
-    }
+/// launcher's AppArmor profile would not apply to it. Returns the path the
+/// launcher runs from.
+fn check_install_location<S: Sys>(sys: &S, proc: &Proc, ids: &Ids) -> Result<OsString> {
     let exe = sys.readlink_proc(proc, &format!("{}/exe", sys.pid()))?;
-    if exe != config::LAUNCHER_PATH {
+    if !ids.ruid.is_root() && exe != config::LAUNCHER_PATH {
         return Err(Error::because(
             format!("run from unexpected location {}", exe.to_string_lossy()),
             format!("the setuid launcher must be {}", config::LAUNCHER_PATH),
         ));
     }
-    Ok(())
+    Ok(exe)
+}
+
+/// The directory the launcher runs from, as snap-confine finds it: it is
+/// bound at `/usr/lib/snapd` inside the sandbox and holds `snap-update-ns`.
+/// (For a setuid launch it is the install directory; root may run the
+/// launcher from elsewhere.)
+fn launcher_dir(exe: &OsString) -> Result<&str> {
+    let text = exe.to_str().filter(|p| p.starts_with('/') && !p.ends_with(" (deleted)"));
+    match text.and_then(|p| p.rsplit_once('/')) {
+        Some(("", _)) => Ok("/"),
+        Some((dir, _)) => Ok(dir),
+        None => Err(Error::because("find the launcher's directory", format!("it runs from {}", exe.to_string_lossy()))),
+    }
 }
 
 fn exec<S: Sys>(sys: &S, _dropped: privs::Dropped, inv: &Invocation, envp: &[std::ffi::CString]) -> Error {

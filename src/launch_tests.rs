@@ -108,16 +108,20 @@ fn unrestricted_policy_loads_no_filter() {
     assert!(sys.calls().contains(&"set_caps(e=- p=- i=-)".to_string()));
 }
 
-#[test]
-fn launch_by_root_keeps_root_ids() {
-    let sys = system(&filtered());
-    let root = Uid::from_raw(0);
+/// The caller is root.
+fn as_root(sys: &FakeSys) {
     let mut ids = sys.ids.get();
-    ids.ruid = root;
+    ids.ruid = Uid::from_raw(0);
     ids.rgid = nix::unistd::Gid::from_raw(0);
     ids.egid = ids.rgid;
     ids.sgid = ids.rgid;
     sys.ids.set(ids);
+}
+
+#[test]
+fn launch_by_root_keeps_root_ids() {
+    let sys = system(&filtered());
+    as_root(&sys);
     assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);
     assert!(!sys.calls().iter().any(|c| c.starts_with("setresuid")));
 }
@@ -248,6 +252,10 @@ fn strict_system() -> FakeSys {
     for d in ["/snap/core/1/usr", "/snap/core/1/etc", "/snap/core/1/var", "/snap/core/1/dev", "/snap/core/1/snap"] {
         sys.dir(d, 0o755);
     }
+    // The launcher's directory (no snap-update-ns there unless a test puts one).
+    for d in ["/usr", "/usr/lib", config::LIBEXECDIR] {
+        sys.dir(d, 0o755);
+    }
     // The daemon's device checkpoint: base core, nothing assigned, so no
     // device cgroup.
     sys.dir("/var/lib/snapd/cgroup", 0o755);
@@ -311,6 +319,7 @@ fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
         "umount(/var/lib/snapd/hostfs/proc, lazy)".to_string(),
         "mount(fd, /tmp, -, MS_BIND, -)".to_string(),
         "mount(-, /tmp, -, MS_PRIVATE, -)".to_string(),
+        "mount(-, /, -, MS_REC|MS_SHARED, -)".to_string(),
         "open_ns(self, mnt)".to_string(),
         "setns(CLONE_NEWNS)".to_string(),
         "mount(fd, /run/snapd/ns/demo.mnt, -, MS_BIND, -)".to_string(),
@@ -333,6 +342,13 @@ fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
     }
     assert!(sys.calls().contains(&"symlinkat(usr/lib64, lib64)".to_string()));
     assert_eq!(std::fs::read_to_string(sys.path("/run/snapd/ns/snap.demo.info")).unwrap(), "base-snap-name=core\n");
+    // The current mount profile starts with the tmpfs root.
+    assert_eq!(
+        std::fs::read_to_string(sys.path("/run/snapd/ns/snap.demo.fstab")).unwrap(),
+        "tmpfs / tmpfs x-snapd.origin=rootfs 0 0\n"
+    );
+    // Nothing to apply: no mount profile, and no snap-update-ns installed.
+    assert!(!sys.calls().iter().any(|c| c.starts_with("run_tool")));
     // Strict launches reset PATH and friends.
     let exec_at = sys.calls().iter().position(|c| c.starts_with("execve")).unwrap();
     let filter_at = sys.calls().iter().position(|c| c.starts_with("load_seccomp")).unwrap();
@@ -500,4 +516,86 @@ fn working_directory_falls_back_to_the_void() {
     assert!(err.contains("move to /var/lib/snapd/void"), "{err}");
     let fchdirs = sys.calls().iter().filter(|c| c.as_str() == "fchdir").count();
     assert_eq!(fchdirs, 2);
+}
+
+/// A strict host where snapd wrote mount profiles and snap-update-ns is
+/// installed next to the launcher.
+fn snapd_system() -> FakeSys {
+    let sys = strict_system();
+    sys.file(&format!("{}/snap-update-ns", config::LIBEXECDIR), b"\x7fELF", 0o755);
+    sys.file("/var/lib/snapd/mount/snap.demo.fstab", b"/usr/share/a /usr/share/b none rbind,rw,x-snapd.origin=layout 0 0\n", 0o644);
+    sys.file("/var/lib/snapd/mount/snap.demo.user-fstab", b"$XDG_RUNTIME_DIR/doc/by-app/snap.demo $XDG_RUNTIME_DIR/doc none bind,rw 0 0\n", 0o644);
+    sys
+}
+
+fn snapd_env() -> Env {
+    let mut e = env();
+    e.push(("XDG_RUNTIME_DIR".into(), "/run/user/1000/snap.demo".into()));
+    e.push(("LD_PRELOAD".into(), "/evil.so".into()));
+    e
+}
+
+#[test]
+fn strict_cold_launch_applies_the_mount_profiles_like_snap_confine() {
+    let sys = snapd_system();
+    let e = run(&sys, argv(&["snap.demo.app", "/bin/echo", "hi"]), snapd_env()).unwrap_err().to_string();
+    assert_eq!(e, EXEC_RECORDED);
+    let calls = sys.calls();
+    let at = |want: &str| calls.iter().position(|c| c == want).unwrap_or_else(|| panic!("no {want}: {calls:#?}"));
+    let tool = format!("{}/snap-update-ns", config::LIBEXECDIR);
+    let system = at(&format!("run_tool({tool}, [snap-update-ns --from-snap-confine demo], [SNAPD_DEBUG=0], -)"));
+    let user = at(&format!(
+        "run_tool({tool}, [snap-update-ns --from-snap-confine --user-mounts demo], [SNAPD_DEBUG=0 XDG_RUNTIME_DIR=/run/user/1000/snap.demo], -)"
+    ));
+    // The snap's profile: in the built namespace, its /tmp in place,
+    // before it is made shared and preserved.
+    assert!(at("mount(-, /tmp, -, MS_PRIVATE, -)") < system);
+    let shared = calls.iter().rposition(|c| c == "mount(-, /, -, MS_REC|MS_SHARED, -)").unwrap();
+    assert!(system < shared);
+    assert!(system < at("mount(fd, /run/snapd/ns/demo.mnt, -, MS_BIND, -)"));
+    // The caller's: in the command's own namespace, before its devpts.
+    let slave = calls.iter().rposition(|c| c == "mount(-, /, -, MS_REC|MS_SLAVE, -)").unwrap();
+    assert!(slave < user && user < at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)"));
+    // Both while the ids are still the setup's (effective root), never
+    // after the filter or the label.
+    assert!(user < at("setresuid(1000,1000,1000)"));
+}
+
+#[test]
+fn root_gets_no_per_user_mount_profile() {
+    let sys = snapd_system();
+    as_root(&sys);
+    run(&sys, argv(&["snap.demo.app", "/bin/echo", "hi"]), snapd_env()).unwrap_err();
+    let tools: Vec<String> = sys.calls().into_iter().filter(|c| c.starts_with("run_tool")).collect();
+    assert_eq!(tools.len(), 1, "{tools:#?}");
+    assert!(!tools[0].contains("--user-mounts"));
+}
+
+#[test]
+fn a_failing_snap_update_ns_fails_the_launch_and_preserves_nothing() {
+    let sys = snapd_system();
+    sys.tool_exit.set(crate::sys::ToolExit::Code(1));
+    let e = run(&sys, argv(&["snap.demo.app", "/bin/echo", "hi"]), snapd_env()).unwrap_err().to_string();
+    assert_eq!(e, "cannot apply the mount profile of snap demo: snap-update-ns failed with code 1");
+    let calls = sys.calls();
+    assert!(!calls.iter().any(|c| c.contains("demo.mnt") && c.starts_with("mount(")), "nothing preserved: {calls:#?}");
+    assert!(!calls.iter().any(|c| c.starts_with("execve") || c.starts_with("setresuid")));
+    assert!(!sys.path("/run/snapd/ns/snap.demo.fstab").exists(), "no current profile of a namespace that is gone");
+    assert!(!sys.path("/run/snapd/ns/snap.demo.info").exists());
+}
+
+#[test]
+fn the_sandbox_gets_the_directory_the_launcher_runs_from() {
+    let mut sys = strict_system();
+    as_root(&sys);
+    sys.dir("/opt", 0o755);
+    sys.dir("/opt/snapd", 0o755);
+    sys.exe = "/opt/snapd/snap-confine".into();
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let s = "/tmp/snap-private-tmp/snap.rootfs_XXXXXX";
+    assert!(sys.calls().contains(&format!("mount(/opt/snapd, {s}/usr/lib/snapd, -, MS_BIND, -)")), "{:#?}", sys.calls());
+    // A launcher whose file was replaced while it ran cannot say where it is.
+    sys.exe = "/opt/snapd/snap-confine (deleted)".into();
+    let e = strict(&sys).unwrap_err().to_string();
+    assert_eq!(e, "cannot find the launcher's directory: it runs from /opt/snapd/snap-confine (deleted)");
 }

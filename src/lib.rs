@@ -28,4 +28,5 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod settings;
 pub mod sys;
+pub mod update_ns;
 pub mod user_data;

@@ -13,6 +13,12 @@
 //!    `snap_<snap>_<app>`, see [`super::udev`]); every other base (`core24`
 //!    and later, `bare`) always gets one.
 //!
+//! Where the daemon writes no checkpoints at all (no
+//! `/var/lib/snapd/cgroup` directory: snapd before 2.62, such as Debian
+//! 12's 2.57.6), the decision is that daemon's snap-confine's: nothing is
+//! waited for, and whatever the base, a device cgroup is made only when
+//! devices are assigned to the app.
+//!
 //! A device cgroup allows the [default set](default_rules) and the assigned
 //! devices, nothing else, and the launcher joins it (v1) or attaches the
 //! filter to its own cgroup (v2), so the app and everything it starts are
@@ -234,6 +240,16 @@ pub fn checkpoint_path(instance: &str) -> String {
     format!("{CHECKPOINT_DIR}/snap.{instance}.device")
 }
 
+/// Whether the daemon writes checkpoints (snapd 2.62 and later, and the
+/// policy tools): the checkpoint directory exists. It must be root's.
+pub fn daemon_writes_checkpoints<S: Sys>(sys: &S) -> Result<bool> {
+    match open_path(sys, CHECKPOINT_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned) {
+        Ok(_) => Ok(true),
+        Err(e) if e.errno_value() == Some(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads the checkpoint of `instance`, waiting for it up to `wait` (one
 /// look a second, like the wait for the seccomp profile). It must be a
 /// regular file on a root-owned path: what it says can lift the device
@@ -366,16 +382,21 @@ pub fn setup<S: Sys>(
         debug.say("device cgroup skipped: inside a container");
         return Ok(Outcome::Container);
     }
-    let checkpoint = read_checkpoint(sys, inv.instance.as_str(), wait, debug).map_err(within)?;
-    if checkpoint.self_managed {
-        debug.say("device cgroup skipped: the snap manages it");
-        return Ok(Outcome::SelfManaged);
-    }
-    if checkpoint.non_strict {
-        debug.say("device cgroup skipped: the snap is not strictly confined");
-        return Ok(Outcome::NonStrict);
-    }
-    let mode = mode_for_base(&base.name);
+    let mode = if daemon_writes_checkpoints(sys).map_err(within)? {
+        let checkpoint = read_checkpoint(sys, inv.instance.as_str(), wait, debug).map_err(within)?;
+        if checkpoint.self_managed {
+            debug.say("device cgroup skipped: the snap manages it");
+            return Ok(Outcome::SelfManaged);
+        }
+        if checkpoint.non_strict {
+            debug.say("device cgroup skipped: the snap is not strictly confined");
+            return Ok(Outcome::NonStrict);
+        }
+        mode_for_base(&base.name)
+    } else {
+        debug.say(format_args!("no {CHECKPOINT_DIR}: the daemon predates device checkpoints, so only assigned devices make a device cgroup"));
+        Mode::Optional
+    };
     let udev_tag = tag.udev_tag();
     let assigned: Vec<Rule> = udev::tagged_devices(sys, &udev_tag, debug).map_err(within)?.into_iter().map(Rule::from).collect();
     debug.say(format_args!("device cgroup {mode:?} (base {}), {} device(s) tagged {udev_tag}", base.name, assigned.len()));

@@ -241,6 +241,32 @@ fn a_legacy_base_without_assigned_devices_gets_none() {
 }
 
 #[test]
+fn without_checkpoints_the_decision_is_snapd_2_57s() {
+    // snapd 2.57.6 writes no /var/lib/snapd/cgroup at all: nothing is
+    // waited for, and even core24 and bare get a device cgroup only when a
+    // device is assigned.
+    let sys = host(Layout::V1);
+    std::fs::remove_dir_all(sys.path(CHECKPOINT_DIR)).unwrap();
+    let dbg = Debug::capturing();
+    let proc = sys.open_proc().unwrap();
+    let out = setup(&sys, &proc, &invocation("snap.demo.app"), &base("core24"), Duration::from_secs(2), &dbg).unwrap();
+    assert_eq!(out, Outcome::NotNeeded);
+    assert_eq!(run_setup(&sys, "bare").unwrap(), Outcome::NotNeeded);
+    assert!(!sys.calls().iter().any(|c| c.starts_with("sleep")), "nothing waited for: {:?}", sys.calls());
+    assert_eq!(
+        dbg.lines()[0],
+        "DEBUG: no /var/lib/snapd/cgroup: the daemon predates device checkpoints, so only assigned devices make a device cgroup"
+    );
+    tag_device(&sys, "snap_demo_app", "c4:64");
+    let out = run_setup(&sys, "core24").unwrap();
+    assert_eq!(out, Outcome::Confined { layout: Layout::V1, assigned: vec![Rule::char(4, 64)] });
+    // A checkpoint directory that is not root's is not believed either way.
+    sys.dir(CHECKPOINT_DIR, 0o777);
+    let e = run_setup(&sys, "core24").unwrap_err().to_string();
+    assert_eq!(e, "cannot set up the device cgroup of snap.demo.app: trust /var/lib/snapd/cgroup: it is writable by others (777)");
+}
+
+#[test]
 fn v1_set_up_with_an_assigned_device() {
     let sys = host(Layout::V1);
     tag_device(&sys, "snap_demo_app", "c4:64");

@@ -1,6 +1,8 @@
-//! The snap's mount namespace: built once from the base snap, preserved
-//! under `/run/snapd/ns`, joined by later commands of the same snap; then a
-//! namespace of the command's own, with its own devpts.
+//! The snap's mount namespace: built once from the base snap, with the
+//! snap's mount profile applied by `snap-update-ns`, preserved under
+//! `/run/snapd/ns`, joined by later commands of the same snap; then a
+//! namespace of the command's own, with the caller's mount profile and its
+//! own devpts.
 
 pub mod fixups;
 pub mod instances;
@@ -15,6 +17,7 @@ use crate::lock::{self, Lock};
 use crate::mountinfo;
 use crate::rootfs::{self, devpts, Base, SNAP_MOUNT_DIR};
 use crate::sys::{Proc, Source, Sys};
+use crate::update_ns::{self, Calls, Tool};
 use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
 use preserve::NS_DIR;
@@ -179,6 +182,15 @@ fn unshare_newer_than<S: Sys>(sys: &S, proc: &Proc, original: BorrowedFd<'_>, de
     }
 }
 
+/// What building and entering the namespaces needs besides the snap: the
+/// directory the launcher runs from, and `snap-update-ns` with what it is
+/// asked to do in this launch.
+struct Setup<'a> {
+    launcher_dir: &'a str,
+    tool: Option<Tool>,
+    calls: &'a Calls,
+}
+
 /// Enters the snap's preserved namespace, or builds and preserves it.
 /// Called with the per-snap lock held.
 fn join_or_build<S: Sys>(
@@ -186,7 +198,7 @@ fn join_or_build<S: Sys>(
     proc: &Proc,
     inv: &Invocation,
     base: &Base,
-    launcher_dir: &str,
+    setup: &Setup<'_>,
     debug: &Debug,
 ) -> Result<Reached> {
     let instance = inv.instance.as_str();
@@ -202,7 +214,7 @@ fn join_or_build<S: Sys>(
         let base_changed = recorded.as_deref().is_some_and(|b| b != base.requested);
         let dev = preserve::base_device(sys, base)?;
         sys.setns_mount(preserved.fd.as_fd()).context(|| format!("join {NS_DIR}/{instance}.mnt"))?;
-        let fresh = preserve::uses_base_device(sys, dev)?;
+        let fresh = preserve::uses_base_device(sys, proc, dev)?;
         if fresh && !base_changed {
             debug.say(format_args!("joined the preserved mount namespace of {instance}"));
             return Ok(Reached::Joined);
@@ -224,46 +236,88 @@ fn join_or_build<S: Sys>(
     init_global(sys, proc, instances::enabled(sys), debug)?;
     debug.step("set up the global mount state");
     let ns_dir = open_ns_dir()?;
-    unshare_newer_than(sys, proc, original.as_fd(), debug)?;
-    rootfs::build(sys, instance, base, launcher_dir, debug)?;
-    let new_ns = sys.open_ns(proc, None, "mnt")?;
-    preserve::capture(sys, original.as_fd(), new_ns.as_fd(), ns_dir.as_fd(), instance, base)?;
+    // The current profile starts with the tmpfs root, so snap-update-ns
+    // (snapd's, since 2.57.6, and ours) keeps it and may write in it.
+    preserve::write_rootfs_profile(sys, ns_dir.as_fd(), instance)?;
+    let built = build(sys, proc, original.as_fd(), instance, base, setup, debug)
+        .and_then(|()| {
+            let new_ns = sys.open_ns(proc, None, "mnt")?;
+            preserve::capture(sys, original.as_fd(), new_ns.as_fd(), ns_dir.as_fd(), instance, base)
+        });
+    if let Err(e) = built {
+        // The namespace dies with us; nothing may describe it.
+        preserve::forget_profile(sys, ns_dir.as_fd(), instance);
+        return Err(e);
+    }
     debug.say(format_args!("built and preserved the mount namespace of {instance}"));
     Ok(Reached::Built)
 }
 
+/// Builds the snap's namespace in a new one and applies its mount profile.
+fn build<S: Sys>(
+    sys: &S,
+    proc: &Proc,
+    original: BorrowedFd<'_>,
+    instance: &str,
+    base: &Base,
+    setup: &Setup<'_>,
+    debug: &Debug,
+) -> Result<()> {
+    unshare_newer_than(sys, proc, original, debug)?;
+    rootfs::build(sys, instance, base, setup.launcher_dir, debug)?;
+    debug.step("build the root file system");
+    update_ns::apply(sys, proc, setup.tool.as_ref(), &setup.calls.system, instance, debug)?;
+    debug.step("apply the snap's mount profile");
+    // Every mount of the snap's namespace becomes shared (and stays a slave
+    // of the host's): the commands' namespaces are made slaves of it, so
+    // what snap-update-ns mounts later (snapd runs it on `snap connect` of
+    // a running snap) reaches the commands, and nothing flows back.
+    propagate(sys, "/", MsFlags::MS_SHARED | MsFlags::MS_REC, "--make-rshared")
+}
+
+/// This command's own namespace: its devpts, the caller's mount profile
+/// and anything mounted later stay here, never in the shared namespace.
+fn enter_command_ns<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, setup: &Setup<'_>, debug: &Debug) -> Result<()> {
+    sys.unshare_mount_ns()?;
+    propagate(sys, "/", MsFlags::MS_SLAVE | MsFlags::MS_REC, "--make-rslave")?;
+    if let Some(user) = &setup.calls.user {
+        update_ns::apply(sys, proc, setup.tool.as_ref(), user, inv.instance.as_str(), debug)?;
+    }
+    devpts::setup(sys)
+}
+
 /// The strict sandbox: the device cgroup, the snap's namespace (joined or
-/// built), the freezer cgroup, then a namespace of this command's own with
-/// a new devpts. `profile_wait` bounds the wait for the daemon's device
-/// checkpoint.
+/// built), the command's own namespace with the caller's mount profile and
+/// a new devpts, then the freezer cgroup. `launcher_dir` is the directory
+/// the launcher runs from (bound at `/usr/lib/snapd`, and where
+/// `snap-update-ns` is); `profile_wait` bounds the wait for the daemon's
+/// device checkpoint.
 pub fn enter<S: Sys>(
     sys: &S,
     proc: &Proc,
     inv: &Invocation,
     launcher_dir: &str,
+    calls: &Calls,
     profile_wait: Duration,
     debug: &Debug,
 ) -> Result<Reached> {
     join_init_mount_ns(sys, proc, debug)?;
+    // Opened in the host's view before anything is built, and executed by
+    // descriptor in whichever namespace needs it.
+    let setup = Setup { launcher_dir, tool: update_ns::open_tool(sys, launcher_dir)?, calls };
     let instance = inv.instance.as_str();
-    let reached = {
-        let _lock: Lock = lock::acquire(sys, instance, debug)?;
-        check_not_removed(sys, instance)?;
-        let base = rootfs::locate_base(sys, &inv.base)?;
-        cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;
-        debug.step("set up the device cgroup");
-        let reached = join_or_build(sys, proc, inv, &base, launcher_dir, debug)?;
-        debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
-        fixups::apply(sys, debug)?;
-        cgroup::join_freezer(sys, instance, sys.pid(), debug)?;
-        reached
-    };
-    debug.step("join the freezer cgroup");
-    // This command's own namespace: its devpts and anything mounted later
-    // stay here, never in the shared namespace.
-    sys.unshare_mount_ns()?;
-    propagate(sys, "/", MsFlags::MS_SLAVE | MsFlags::MS_REC, "--make-rslave")?;
-    devpts::setup(sys)?;
+    let _lock: Lock = lock::acquire(sys, instance, debug)?;
+    check_not_removed(sys, instance)?;
+    let base = rootfs::locate_base(sys, &inv.base)?;
+    cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;
+    debug.step("set up the device cgroup");
+    let reached = join_or_build(sys, proc, inv, &base, &setup, debug)?;
+    debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
+    fixups::apply(sys, debug)?;
+    // Under the lock: snap-update-ns --from-snap-confine checks it is held.
+    enter_command_ns(sys, proc, inv, &setup, debug)?;
     debug.step("set up the command's namespace");
+    cgroup::join_freezer(sys, instance, sys.pid(), debug)?;
+    debug.step("join the freezer cgroup");
     Ok(reached)
 }

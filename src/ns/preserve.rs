@@ -27,6 +27,34 @@ pub fn info_file(instance: &str) -> String {
     format!("snap.{instance}.info")
 }
 
+/// The current mount profile of the snap's namespace (snap-update-ns keeps
+/// it up to date).
+pub fn fstab_file(instance: &str) -> String {
+    format!("snap.{instance}.fstab")
+}
+
+/// The first entry of every current profile: the root is the launcher's
+/// tmpfs (snap-confine 2.59 and later write the same line, and
+/// snap-update-ns since 2.57.6 keeps such an entry and may create mount
+/// points in that tmpfs).
+pub const ROOTFS_ENTRY: &str = "tmpfs / tmpfs x-snapd.origin=rootfs 0 0\n";
+
+/// Starts the current profile of a namespace being built (root-owned 0644,
+/// replacing any stale one).
+pub fn write_rootfs_profile<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Result<()> {
+    let name = fstab_file(instance);
+    let fd = sys
+        .openat(ns_dir, OsStr::new(&name), OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_WRONLY, Mode::from_bits_truncate(0o644))
+        .map_err(|e| e.within(format!("write {NS_DIR}/{name}")))?;
+    sys.write_all(fd.as_fd(), ROOTFS_ENTRY.as_bytes()).map_err(|e| e.within(format!("write {NS_DIR}/{name}")))
+}
+
+/// Removes the current profile of a namespace that was not preserved
+/// (best effort: the next build rewrites it anyway).
+pub fn forget_profile<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) {
+    let _ = sys.unlinkat(ns_dir, OsStr::new(&fstab_file(instance)), false);
+}
+
 /// A preserved namespace that passed the checks, not yet entered.
 pub struct Preserved {
     pub fd: OwnedFd,
@@ -80,12 +108,26 @@ pub fn base_device<S: Sys>(sys: &S, base: &Base) -> Result<u64> {
     device_of(sys, &base.dir()).map_err(|e| e.within(format!("find the device of snap {} revision {}", base.name, base.revision)))
 }
 
-/// Inside a preserved namespace: whether `/usr` still comes from the base
-/// device. `/usr` is always a bind of the base's own `/usr` in the
-/// namespaces the launcher builds, so a refreshed base shows up as another
-/// device there.
-pub fn uses_base_device<S: Sys>(sys: &S, dev: u64) -> Result<bool> {
-    Ok(device_of(sys, "/usr")? == dev)
+/// Inside a preserved namespace: whether it still uses the base's device.
+/// `/usr` is a bind of the base's own `/usr` in the namespaces the
+/// launcher builds, and part of the base at `/` in those snap-confine 2.57.6
+/// builds, so a refreshed base shows up as another device there. When
+/// `/usr` is on another device (a layout directly under `/usr` puts a
+/// writable mimic, a tmpfs, over it), the mount table decides, as in
+/// snap-confine: some mount other than a tmpfs at `/`, `/usr` or under
+/// `/usr/` must be the base's device.
+pub fn uses_base_device<S: Sys>(sys: &S, proc: &Proc, dev: u64) -> Result<bool> {
+    if device_of(sys, "/usr")? == dev {
+        return Ok(true);
+    }
+    let text = sys.read_proc(proc, &format!("{}/mountinfo", sys.pid()), 8 << 20)?;
+    let entries = crate::mountinfo::parse(&String::from_utf8_lossy(&text))?;
+    let (major, minor) = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
+    Ok(entries.iter().any(|e| {
+        e.fs_type != "tmpfs"
+            && (u64::from(e.major), u64::from(e.minor)) == (major, minor)
+            && (e.mount_point == "/" || e.mount_point == "/usr" || e.mount_point.starts_with("/usr/"))
+    }))
 }
 
 /// Binds the current mount namespace (`new_ns`) to `<instance>.mnt` from
@@ -124,7 +166,7 @@ pub fn discard<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Resul
         let ours = name == mnt
             || (name.starts_with(&per_user) && name.ends_with(".mnt"))
             || name == info_file(instance)
-            || name == format!("snap.{instance}.fstab")
+            || name == fstab_file(instance)
             || (name.starts_with(&format!("snap.{instance}.")) && name.ends_with(".user-fstab"));
         if !ours {
             continue;
@@ -141,4 +183,39 @@ pub fn discard<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Resul
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::sys::fake::FakeSys;
+
+    #[test]
+    fn a_mimic_over_usr_does_not_make_a_namespace_stale() {
+        let sys = FakeSys::new();
+        sys.dir("/usr", 0o755);
+        let proc = sys.open_proc().unwrap();
+        let usr = sys.fstat(sys.open_in_root(sys.root().unwrap().as_fd(), "usr", OFlag::O_PATH).unwrap().as_fd()).unwrap().dev;
+        assert!(uses_base_device(&sys, &proc, usr).unwrap(), "the fast path: /usr is the base's");
+        let base = nix::sys::stat::makedev(7, 3);
+        let table = |lines: &str| sys.proc_files.borrow_mut().insert("4242/mountinfo".into(), lines.into());
+        // A layout right under /usr: /usr is a tmpfs, the base's entries bound back into it.
+        table(
+            "1 0 0:40 / / rw - tmpfs tmpfs rw\n\
+             2 1 0:41 / /usr rw - tmpfs tmpfs rw\n\
+             3 2 7:3 /usr/lib /usr/lib ro - squashfs /dev/loop3 ro\n",
+        );
+        assert!(uses_base_device(&sys, &proc, base).unwrap());
+        // The base was refreshed: only the old device, or tmpfs, is left.
+        table(
+            "1 0 0:40 / / rw - tmpfs tmpfs rw\n\
+             2 1 7:2 /usr /usr ro - squashfs /dev/loop2 ro\n\
+             4 1 7:3 / /snap/core/2 ro - squashfs /dev/loop3 ro\n",
+        );
+        assert!(!uses_base_device(&sys, &proc, base).unwrap());
+        // snap-confine 2.57.6's namespaces have the base at /.
+        table("1 0 7:3 / / ro - squashfs /dev/loop3 ro\n");
+        assert!(uses_base_device(&sys, &proc, base).unwrap());
+    }
 }

@@ -3,7 +3,7 @@
 //! instead of performed, and any call can be made to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys};
+use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit};
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -51,6 +51,8 @@ pub struct FakeSys {
     pub memlock: Cell<(u64, u64)>,
     /// What `groups` reports.
     pub supplementary: RefCell<Vec<Gid>>,
+    /// How `run_tool` says the tool ended.
+    pub tool_exit: Cell<ToolExit>,
     linux: super::linux::LinuxSys,
 }
 
@@ -140,6 +142,7 @@ impl FakeSys {
             bpf: RefCell::new(FakeBpf::default()),
             memlock: Cell::new((8 << 20, 8 << 20)),
             supplementary: RefCell::new(Vec::new()),
+            tool_exit: Cell::new(ToolExit::Code(0)),
             linux: super::linux::LinuxSys,
         };
         // The installed launcher, as the local group policy looks for it.
@@ -588,6 +591,12 @@ impl Sys for FakeSys {
     }
     fn load_seccomp(&self, program: &Program) -> Result<()> {
         self.rec(format!("load_seccomp({} instructions)", program.instructions().len()))
+    }
+    fn run_tool(&self, _proc: &Proc, exe: BorrowedFd<'_>, _name: &str, argv: &[CString], envp: &[CString], label: Option<&str>)
+        -> Result<ToolExit> {
+        let words = |v: &[CString]| v.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+        self.rec(format!("run_tool({}, [{}], [{}], {})", self.fd_path(exe), words(argv), words(envp), label.unwrap_or("-")))?;
+        Ok(self.tool_exit.get())
     }
     fn execve(&self, path: &CStr, argv: &[CString], _envp: &[CString]) -> Error {
         let args: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();

@@ -161,6 +161,15 @@ pub enum EntryKind {
     Other,
 }
 
+/// How a helper tool ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolExit {
+    /// It exited with this status.
+    Code(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
 /// Where a mount comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
@@ -309,6 +318,15 @@ pub trait Sys {
     fn memlock_limit(&self) -> Result<(u64, u64)>;
     /// `setrlimit(RLIMIT_MEMLOCK)`.
     fn set_memlock_limit(&self, soft: u64, hard: u64) -> std::result::Result<(), Errno>;
+
+    // Helper tools.
+    /// Runs the executable behind `exe` (an `O_PATH` descriptor; `name`
+    /// is for messages) in a child process with exactly `argv` and `envp`,
+    /// after the child asked for the AppArmor profile `label` at its exec,
+    /// and waits for it. A failure in the child before the exec is reported
+    /// as an error; everything after, by the exit status.
+    fn run_tool(&self, proc: &Proc, exe: BorrowedFd<'_>, name: &str, argv: &[CString], envp: &[CString], label: Option<&str>)
+        -> Result<ToolExit>;
 
     // The end.
     /// Loads one seccomp program (no `PR_SET_NO_NEW_PRIVS`: the caller holds
