@@ -81,14 +81,14 @@ fn later_commands_join_the_preserved_namespace() {
         .run(&format!(
             "export SNAP_INSTANCE_NAME=demo; \
              $L snap.demo.tool /bin/true && {OTHER} $L snap.other.app /bin/true && \
-             stat -f -c %T /run/snapd/ns/demo.mnt && cat /run/snapd/ns/snap.demo.info && \
+             stat -f -c %T /run/snapd/ns/demo.mnt && cat /run/snapd/ns/snap.demo.info /run/snapd/ns/snap.demo.fstab && \
              nsenter --mount=/run/snapd/ns/demo.mnt mount -t tmpfs marker-of-demo /mnt && \
              $L snap.demo.app $P report >/dev/null && \
              $L snap.demo.tool /bin/grep -c marker-of-demo /proc/self/mountinfo; \
              {OTHER} $L snap.other.app /bin/grep -c marker-of-demo /proc/self/mountinfo; true"
         ));
     r.ok();
-    assert_eq!(r.stdout, "nsfs\nbase-snap-name=core\n1\n0\n", "{r:#?}");
+    assert_eq!(r.stdout, "nsfs\nbase-snap-name=core\ntmpfs / tmpfs x-snapd.origin=rootfs 0 0\n1\n0\n", "{r:#?}");
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn the_discard_tool_removes_the_namespace() {
     r.ok();
     assert_eq!(
         r.stdout,
-        "demo.mnt\nsnap.demo.info\ndiscarded\ncannot use snap instance name \"bad/name\": snap name must use lower case letters, digits or dashes\ndemo.mnt\nsnap.demo.info\n",
+        "demo.mnt\nsnap.demo.fstab\nsnap.demo.info\ndiscarded\ncannot use snap instance name \"bad/name\": snap name must use lower case letters, digits or dashes\ndemo.mnt\nsnap.demo.fstab\nsnap.demo.info\n",
         "{r:#?}"
     );
 }
@@ -152,7 +152,7 @@ fn fifty_concurrent_cold_launches_all_succeed_and_share_one_namespace() {
     r.ok();
     assert_eq!(r.stdout.lines().filter(|l| *l == "ok").count(), 50, "{r:#?}");
     assert!(r.stdout.contains("50 /tmp/count\n"), "all fifty wrote to the same /tmp:\n{r:#?}");
-    assert!(r.stdout.ends_with("demo.mnt\nsnap.demo.info\n"), "exactly one preserved namespace:\n{r:#?}");
+    assert!(r.stdout.ends_with("demo.mnt\nsnap.demo.fstab\nsnap.demo.info\n"), "exactly one preserved namespace:\n{r:#?}");
     assert!(r.stderr.is_empty(), "{r:#?}");
 }
 
@@ -181,7 +181,7 @@ fn launches_killed_at_random_points_leave_nothing_that_is_reused_wrongly() {
     assert!(summary.ends_with(" bad=0"), "{r:#?}");
     let killed: u32 = summary.split(' ').next().unwrap().trim_start_matches("killed=").parse().unwrap();
     assert!(killed >= 50, "too few launches were killed ({killed}); the test does not test much:\n{r:#?}");
-    assert!(r.stdout.ends_with("demo.mnt\nsnap.demo.info\n"), "{r:#?}");
+    assert!(r.stdout.ends_with("demo.mnt\nsnap.demo.fstab\nsnap.demo.info\n"), "{r:#?}");
 }
 
 #[test]

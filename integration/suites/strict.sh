@@ -73,7 +73,7 @@ wait
 expect_line "fifty concurrent cold launches succeed" "$(grep -c '^ok$' "$policies/fifty")" "50"
 out=$(as_nobody $L snap.demo.tool /bin/wc -l /tmp/count)
 expect_line "the fifty shared one /tmp" "$out" "50 /tmp/count"
-expect_line "exactly one namespace is preserved" "$(ls /run/snapd/ns | tr '\n' ' ')" "demo.mnt other.mnt snap.demo.info snap.other.info "
+expect_line "exactly one namespace is preserved" "$(ls /run/snapd/ns | tr '\n' ' ')" "demo.mnt other.mnt snap.demo.fstab snap.demo.info snap.other.fstab snap.other.info "
 
 # 6. Launches killed at random points, each followed by a clean launch.
 killed=0 bad=0
