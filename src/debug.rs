@@ -4,7 +4,15 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::Display;
 use std::io::Write;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// A start-up stage as snapd's tools read it (snap-confine, `snap run` and
+/// snap-exec all print these under debug):
+/// `-- snap startup {"stage":"snap-confine enter", "time":"1700000000.123456"}`.
+pub fn startup_line(stage: &str, at: SystemTime) -> String {
+    let t = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!("-- snap startup {{\"stage\":\"{stage}\", \"time\":\"{}.{:06}\"}}", t.as_secs(), t.subsec_micros())
+}
 
 pub struct Debug {
     enabled: bool,
@@ -45,6 +53,13 @@ impl Debug {
         }
     }
 
+    /// Marks a start-up stage (see [`startup_line`]).
+    pub fn stage(&self, name: &str) {
+        if self.enabled {
+            self.say(startup_line(name, SystemTime::now()));
+        }
+    }
+
     /// Marks the end of a step, with its duration and the time since start.
     pub fn step(&self, name: &str) {
         if !self.enabled {
@@ -58,5 +73,27 @@ impl Debug {
             took.as_secs_f64() * 1e3,
             total.as_secs_f64() * 1e3
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn startup_lines_read_as_snapd_writes_them() {
+        let at = UNIX_EPOCH + Duration::from_micros(1_700_000_000_000_042);
+        assert_eq!(
+            startup_line("snap-confine enter", at),
+            r#"-- snap startup {"stage":"snap-confine enter", "time":"1700000000.000042"}"#
+        );
+        let d = Debug::capturing();
+        d.stage("snap-confine to snap-exec");
+        let lines = d.lines();
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].starts_with(r#"DEBUG: -- snap startup {"stage":"snap-confine to snap-exec", "time":""#), "{lines:?}");
+        Debug::new(false).stage("not printed");
     }
 }

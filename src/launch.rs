@@ -52,6 +52,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     };
     let settings = Settings::from_env(&env)?;
     let debug = Debug::new(settings.debug);
+    debug.stage("snap-confine enter");
     let ids = sys.ids()?;
     check_secure_mode(&ids, secure)?;
     debug.say(format_args!("ids {ids:?}, secure mode {secure}"));
@@ -81,7 +82,9 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
         ns::instances::enter_classic(sys, &proc, &inv, &debug)?;
     } else {
         let calls = update_ns::Calls::new(&inv.instance, &env, &aa, &ids, settings.debug);
+        debug.stage("snap-confine mount namespace start");
         ns::enter(sys, &proc, &inv, launcher_dir(&exe)?, &calls, settings.profile_wait, &debug)?;
+        debug.stage("snap-confine mount namespace finish");
     }
 
     let demoted = privs::demote(sys, privileged)?;
@@ -105,6 +108,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     let filtered = seccomp::install(sys, &policy, &demoted, label, &debug)?;
     let dropped = privs::drop_all(sys, demoted, filtered)?;
     debug.step("apply the policy");
+    debug.stage("snap-confine to snap-exec");
     Err(exec(sys, dropped, &inv, &envp))
 }
 
