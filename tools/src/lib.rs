@@ -11,6 +11,7 @@
 //! * [`admin`]: the admin command's operations (register, connect, ...);
 //! * [`install`]: installing and removing snap files (mounts, wrappers, units);
 //! * [`run`]: `snap-run` and `snap-exec`, the way from a command to the app;
+//! * [`inhibit`]: snapd's run inhibition lock, held while a snap is refreshed or removed;
 //! * [`gpu`]: `confine gpu`, what strict snaps get of the GPU driver;
 //! * [`paths`]: every location, under one movable root;
 //! * [`command`]: running systemctl and udevadm.
@@ -21,6 +22,7 @@ pub mod command;
 pub mod denials;
 pub mod deploy;
 pub mod gpu;
+pub mod inhibit;
 pub mod install;
 pub mod interfaces;
 pub mod paths;

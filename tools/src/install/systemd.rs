@@ -149,6 +149,7 @@ mod tests {
             name: "daemon".into(),
             command: "bin/d".into(),
             command_chain: vec![],
+            completer: None,
             daemon: Some(daemon),
             service,
             environment: vec![],

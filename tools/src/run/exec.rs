@@ -20,7 +20,12 @@ pub struct ExecRequest {
     pub args: Vec<OsString>,
 }
 
-pub const USAGE: &str = "Usage: snap-exec [--command=shell|stop|reload|post-stop] [--hook=HOOK] SNAP[.APP] [ARG...]";
+pub const USAGE: &str = "Usage: snap-exec [--command=shell|complete|stop|reload|post-stop] [--hook=HOOK] SNAP[.APP] [ARG...]";
+
+/// The bash completion helper, next to snap-exec: it runs the snap's
+/// `completer` for `--command=complete` (snapd's protocol, see
+/// `packaging/completion/etelpmoc.sh`).
+pub const COMPLETION_HELPER: &str = "etelpmoc.sh";
 
 fn err(msg: impl Into<String>) -> Error {
     Error(msg.into())
@@ -61,8 +66,9 @@ pub struct Program {
     pub env: Vec<(String, String)>,
 }
 
-/// Works out what to execute for `req`, from `yaml` and the environment.
-pub fn plan(req: &ExecRequest, yaml: &SnapYaml, mut env: Vec<(String, String)>) -> Result<Program, Error> {
+/// Works out what to execute for `req`, from `yaml` and the environment;
+/// `helper_dir` is snap-exec's own directory.
+pub fn plan(req: &ExecRequest, yaml: &SnapYaml, mut env: Vec<(String, String)>, helper_dir: &str) -> Result<Program, Error> {
     let snap = env
         .iter()
         .find(|(k, _)| k == "SNAP")
@@ -88,6 +94,9 @@ pub fn plan(req: &ExecRequest, yaml: &SnapYaml, mut env: Vec<(String, String)>) 
             let line = match req.command.as_deref() {
                 None | Some("") => app.command.clone(),
                 Some("shell") => String::new(),
+                Some("complete") => {
+                    app.completer.clone().ok_or_else(|| err(format!("cannot snap-exec: app {app_name:?} has no completer")))?
+                }
                 Some("stop") => app.service.stop_command.clone().ok_or_else(|| err("cannot snap-exec: no stop-command"))?,
                 Some("reload") => app.service.reload_command.clone().ok_or_else(|| err("cannot snap-exec: no reload-command"))?,
                 Some("post-stop") => {
@@ -109,6 +118,9 @@ pub fn plan(req: &ExecRequest, yaml: &SnapYaml, mut env: Vec<(String, String)>) 
     let mut argv: Vec<String> = chain.iter().map(|c| format!("{snap}/{c}")).collect();
     if req.command.as_deref() == Some("shell") {
         argv = vec!["/bin/bash".to_string()];
+    } else if req.command.as_deref() == Some("complete") {
+        // bash runs the helper, which sources the completer and answers.
+        argv.extend(["/bin/bash".to_string(), format!("{helper_dir}/{COMPLETION_HELPER}"), format!("{snap}/{command_line}")]);
     } else {
         let mut words = command_line.split_whitespace();
         let first = words.next().ok_or_else(|| err("cannot snap-exec: empty command"))?;
@@ -140,7 +152,7 @@ mod tests {
 
     fn yaml() -> SnapYaml {
         crate::snapyaml::parse(
-            "name: hello\nversion: '1'\nenvironment:\n  GREETING: hi\n  LIBS: $SNAP/lib\napps:\n  hello:\n    command: bin/hello --from $SNAP_NAME $NOPE\n    command-chain: [bin/wrap]\n    environment:\n      LIBS: $LIBS:$SNAP/usr/lib\n  d:\n    command: bin/d\n    daemon: simple\n    stop-command: bin/stop\nhooks:\n  configure:\n    environment:\n      H: '1'\n",
+            "name: hello\nversion: '1'\nenvironment:\n  GREETING: hi\n  LIBS: $SNAP/lib\napps:\n  hello:\n    command: bin/hello --from $SNAP_NAME $NOPE\n    command-chain: [bin/wrap]\n    completer: share/complete.sh\n    environment:\n      LIBS: $LIBS:$SNAP/usr/lib\n  d:\n    command: bin/d\n    daemon: simple\n    stop-command: bin/stop\nhooks:\n  configure:\n    environment:\n      H: '1'\n",
         )
         .unwrap()
     }
@@ -165,7 +177,7 @@ mod tests {
 
     #[test]
     fn app_command_with_chain_environment_and_saved_variables() {
-        let p = plan(&req(&["hello.hello", "a b"]), &yaml(), env()).unwrap();
+        let p = plan(&req(&["hello.hello", "a b"]), &yaml(), env(), "/usr/lib/snapd").unwrap();
         assert_eq!(p.argv, ["/snap/hello/x1/bin/wrap", "/snap/hello/x1/bin/hello", "--from", "hello", "a b"]);
         assert_eq!(get(&p, "GREETING"), Some("hi"));
         assert_eq!(get(&p, "LIBS"), Some("/snap/hello/x1/lib:/snap/hello/x1/usr/lib"));
@@ -175,15 +187,24 @@ mod tests {
 
     #[test]
     fn other_commands_and_hooks() {
-        assert_eq!(plan(&req(&["--command=stop", "hello.d"]), &yaml(), env()).unwrap().argv, ["/snap/hello/x1/bin/stop"]);
-        assert_eq!(plan(&req(&["--command=shell", "hello.hello"]), &yaml(), env()).unwrap().argv, ["/bin/bash"]);
-        let h = plan(&req(&["--hook=configure", "hello"]), &yaml(), env()).unwrap();
+        assert_eq!(plan(&req(&["--command=stop", "hello.d"]), &yaml(), env(), "/usr/lib/snapd").unwrap().argv, ["/snap/hello/x1/bin/stop"]);
+        assert_eq!(plan(&req(&["--command=shell", "hello.hello"]), &yaml(), env(), "/usr/lib/snapd").unwrap().argv, ["/bin/bash"]);
+        let h = plan(&req(&["--hook=configure", "hello"]), &yaml(), env(), "/usr/lib/snapd").unwrap();
         assert_eq!(h.argv, ["/snap/hello/x1/meta/hooks/configure"]);
         assert_eq!(get(&h, "H"), Some("1"));
         assert_eq!(get(&h, "SNAP_SAVED_LD_LIBRARY_PATH"), Some("/opt"), "hooks keep the saved variables");
-        assert_eq!(plan(&req(&["--command=reload", "hello.d"]), &yaml(), env()).unwrap_err().0, "cannot snap-exec: no reload-command");
-        assert_eq!(plan(&req(&["--command=fly", "hello.hello"]), &yaml(), env()).unwrap_err().0, "cannot snap-exec: cannot use \"fly\" command");
+        assert_eq!(plan(&req(&["--command=reload", "hello.d"]), &yaml(), env(), "/usr/lib/snapd").unwrap_err().0, "cannot snap-exec: no reload-command");
+        assert_eq!(plan(&req(&["--command=fly", "hello.hello"]), &yaml(), env(), "/usr/lib/snapd").unwrap_err().0, "cannot snap-exec: cannot use \"fly\" command");
         assert!(parse_args(vec!["x".into(), "--hook=a".into(), "s".into(), "extra".into()]).is_err());
-        assert_eq!(plan(&req(&["hello.nope"]), &yaml(), env()).unwrap_err().0, "cannot snap-exec: no app \"nope\"");
+        let c = plan(&req(&["--command=complete", "hello.hello", "9", "63", "5"]), &yaml(), env(), "/usr/lib/snapd").unwrap();
+        assert_eq!(
+            c.argv,
+            ["/snap/hello/x1/bin/wrap", "/bin/bash", "/usr/lib/snapd/etelpmoc.sh", "/snap/hello/x1/share/complete.sh", "9", "63", "5"]
+        );
+        assert_eq!(
+            plan(&req(&["--command=complete", "hello.d"]), &yaml(), env(), "/usr/lib/snapd").unwrap_err().0,
+            "cannot snap-exec: app \"d\" has no completer"
+        );
+        assert_eq!(plan(&req(&["hello.nope"]), &yaml(), env(), "/usr/lib/snapd").unwrap_err().0, "cannot snap-exec: no app \"nope\"");
     }
 }

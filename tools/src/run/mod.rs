@@ -1,12 +1,21 @@
 //! Running snap apps: `snap-run` (the front end a user or systemd starts,
-//! also reached through the `/snap/bin` wrappers) and `snap-exec` (the last
-//! step inside the sandbox, which applies snap.yaml's `environment` and
-//! `command-chain` and executes the app).
+//! also reached through the `/snap/bin` wrappers; [`front`] is its list of
+//! steps) and `snap-exec` (the last step inside the sandbox, which applies
+//! snap.yaml's `environment` and `command-chain` and executes the app).
 
-pub mod cgroup;
+pub mod args;
+pub mod complete;
+pub mod dbus;
 pub mod env;
 pub mod exec;
 pub mod expand;
+pub mod front;
+pub mod homes;
+pub mod track;
+pub mod trace;
+pub mod xauth;
+
+pub use args::{parse_args, Request, USAGE};
 
 use crate::snapyaml::{self, Confinement, SnapYaml};
 use std::ffi::OsString;
@@ -36,53 +45,27 @@ fn err(msg: impl Into<String>) -> Error {
     Error(msg.into())
 }
 
-/// A parsed `snap-run` command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// `shell`, `stop`, `reload`, `post-stop`.
-    pub command: Option<String>,
-    pub hook: Option<String>,
-    /// `<instance>.<app>`, `<instance>` (the app named like the snap, or
-    /// the snap of a hook).
-    pub target: String,
-    pub args: Vec<OsString>,
+/// What a request names, read from the installed snap: no side effects.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub instance: String,
+    pub revision: String,
+    pub yaml: SnapYaml,
+    /// The app (`None` for a hook).
+    pub app: Option<String>,
+    /// The security tag, `snap.<instance>.<app>` or `snap.<instance>.hook.<hook>`.
+    pub tag: String,
 }
 
-pub const USAGE: &str = "Usage: snap-run [--shell] [--command=stop|reload|post-stop] [--hook=HOOK] SNAP[.APP] [ARG...]";
+impl Resolved {
+    /// A daemon app: systemd runs it in its service's cgroup.
+    pub fn is_service(&self) -> bool {
+        self.app.as_ref().and_then(|a| self.yaml.apps.get(a)).is_some_and(|a| a.daemon.is_some())
+    }
 
-/// Parses the command line. Started through a `/snap/bin` wrapper (a link
-/// named after the app), the name is the target.
-pub fn parse_args(argv: Vec<OsString>) -> Result<Request, Error> {
-    let mut it = argv.into_iter();
-    let argv0 = it.next().unwrap_or_default();
-    let base = Path::new(&argv0).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    if !base.is_empty() && base != "snap-run" {
-        return Ok(Request { command: None, hook: None, target: base, args: it.collect() });
+    pub fn is_classic(&self) -> bool {
+        self.yaml.confinement == Confinement::Classic
     }
-    let mut command = None;
-    let mut hook = None;
-    let mut rest: Vec<OsString> = it.collect();
-    while let Some(first) = rest.first().and_then(|a| a.to_str()).filter(|a| a.starts_with("--")).map(str::to_owned) {
-        rest.remove(0);
-        match first.as_str() {
-            "--shell" => command = Some("shell".to_string()),
-            "--help" => return Err(err(format!("{USAGE}\n"))),
-            f => {
-                if let Some(c) = f.strip_prefix("--command=") {
-                    command = Some(c.to_string());
-                } else if let Some(h) = f.strip_prefix("--hook=") {
-                    hook = Some(h.to_string());
-                } else {
-                    return Err(err(format!("cannot parse arguments: unknown option {f}\n{USAGE}")));
-                }
-            }
-        }
-    }
-    if rest.is_empty() {
-        return Err(err(format!("cannot parse arguments: no snap given\n{USAGE}")));
-    }
-    let target = rest.remove(0).to_string_lossy().into_owned();
-    Ok(Request { command, hook, target, args: rest })
 }
 
 /// What to execute: the launcher, its arguments and environment.
@@ -90,20 +73,61 @@ pub fn parse_args(argv: Vec<OsString>) -> Result<Request, Error> {
 pub struct Launch {
     pub argv: Vec<OsString>,
     pub env: Vec<(String, String)>,
-    /// The security tag and instance (for the cgroup leaf).
+    /// The security tag and instance (for tracking).
     pub tag: String,
     pub instance: String,
 }
 
-/// The installed revision of `instance` and its snap.yaml.
-pub fn installed(root: &Path, instance: &str) -> Result<(String, SnapYaml), Error> {
+/// The instance a request names (`<instance>.<app>`, `<instance>`).
+pub fn instance_of(req: &Request) -> &str {
+    match (&req.hook, req.target.split_once('.')) {
+        (None, Some((i, _))) => i,
+        _ => &req.target,
+    }
+}
+
+/// The installed revision of `instance` (`current`, or `revision`) and its
+/// snap.yaml.
+pub fn installed(root: &Path, instance: &str, revision: Option<&str>) -> Result<(String, SnapYaml), Error> {
     let snap = root.join("snap").join(instance);
-    let rev = std::fs::read_link(snap.join("current"))
-        .map_err(|_| err(format!("cannot find snap {instance:?}: it is not installed")))?
-        .to_string_lossy()
-        .into_owned();
+    let rev = match revision {
+        Some(r) => r.to_string(),
+        None => std::fs::read_link(snap.join("current"))
+            .map_err(|_| err(format!("cannot find snap {instance:?}: it is not installed")))?
+            .to_string_lossy()
+            .into_owned(),
+    };
     let yaml = snapyaml::SnapYaml::read_dir(&snap.join(&rev)).map_err(|e| err(e.to_string()))?;
     Ok((rev, yaml))
+}
+
+/// Reads what `req` names from the snap installed under `root`: its
+/// current revision, or `revision`.
+pub fn resolve(req: &Request, root: &Path, revision: Option<&str>) -> Result<Resolved, Error> {
+    let instance = instance_of(req).to_string();
+    naming::InstanceName::parse(&instance).map_err(|e| err(format!("cannot run {:?}: {e}", req.target)))?;
+    let (rev, yaml) = installed(root, &instance, revision)?;
+    let app = match (&req.hook, req.target.split_once('.')) {
+        (Some(_), _) => None,
+        (None, Some((_, a))) => Some(a.to_string()),
+        (None, None) => Some(yaml.name.clone()),
+    };
+    if let Some(a) = &app {
+        if !yaml.apps.contains_key(a) {
+            return Err(err(format!("cannot run {}: snap {instance} has no app {a:?}", req.target)));
+        }
+    }
+    let tag = match (&req.hook, &app) {
+        (Some(h), _) => {
+            if !yaml.hooks.contains_key(h) {
+                return Err(err(format!("cannot run hook {h:?} of {instance}: the snap has no such hook")));
+            }
+            format!("snap.{instance}.hook.{h}")
+        }
+        (None, Some(a)) => format!("snap.{instance}.{a}"),
+        (None, None) => return Err(err(format!("cannot run {:?}: no app or hook", req.target))),
+    };
+    Ok(Resolved { instance, revision: rev, yaml, app, tag })
 }
 
 /// Creates `~/snap/<instance>/<rev>`, `.../common` and `current` as the
@@ -154,55 +178,45 @@ fn home_of(uid: u32, caller: &[(String, String)]) -> Result<String, Error> {
         .ok_or_else(|| err(format!("cannot find the home directory of user {uid}")))
 }
 
-/// Works out the launch of `req` for the calling user.
-pub fn prepare(req: &Request, root: &Path, caller: &[(String, String)]) -> Result<Launch, Error> {
-    let (instance, app) = match (&req.hook, req.target.split_once('.')) {
-        (Some(_), _) => (req.target.clone(), None),
-        (None, Some((i, a))) => (i.to_string(), Some(a.to_string())),
-        (None, None) => (req.target.clone(), None),
-    };
-    naming::InstanceName::parse(&instance).map_err(|e| err(format!("cannot run {:?}: {e}", req.target)))?;
-    let (rev, yaml) = installed(root, &instance)?;
-    let app = match (&req.hook, app) {
-        (Some(_), _) => None,
-        (None, Some(a)) => Some(a),
-        (None, None) => Some(yaml.name.clone()),
-    };
-    if let Some(a) = &app {
-        if !yaml.apps.contains_key(a) {
-            return Err(err(format!("cannot run {}: snap {instance} has no app {a:?}", req.target)));
-        }
-    }
-    if let Some(h) = &req.hook {
-        if !yaml.hooks.contains_key(h) {
-            return Err(err(format!("cannot run hook {h:?} of {instance}: the snap has no such hook")));
-        }
-    }
+/// Works out the launch of `req` for the calling user, and makes what the
+/// user needs for it (`~/snap/...`, the snap's runtime directory, the
+/// X11 cookie file).
+pub fn prepare(req: &Request, r: &Resolved, root: &Path, caller: &[(String, String)]) -> Result<Launch, Error> {
     let uid = nix::unistd::getuid().as_raw();
     let euid = nix::unistd::geteuid().as_raw();
     let home = home_of(uid, caller)?;
-    make_user_dirs(&home, &instance, &rev)?;
+    let classic = r.is_classic();
+    let instance = r.instance.as_str();
+    if !classic {
+        let homedirs = homes::read(root).map_err(|e| err(format!("cannot run {}: {e}", req.target)))?;
+        homes::check(&home, &homedirs).map_err(|e| err(format!("cannot run {}: {e}", req.target)))?;
+    }
+    make_user_dirs(&home, instance, &r.revision)?;
     let xdg = format!("/run/user/{euid}");
-    if yaml.confinement != Confinement::Classic && Path::new(&xdg).is_dir() {
+    if !classic && Path::new(&xdg).is_dir() {
         let _ = std::fs::create_dir(format!("{xdg}/snap.{instance}"));
     }
     let user = env::User { uid, euid, home };
-    let target = env::Target { yaml: &yaml, instance: &instance, revision: &rev, app: app.as_deref() };
-    let env = env::snap_env(caller, &target, &user);
-    let tag = match (&req.hook, &app) {
-        (Some(h), _) => format!("snap.{instance}.hook.{h}"),
-        (None, Some(a)) => format!("snap.{instance}.{a}"),
-        (None, None) => unreachable_target(&req.target)?,
-    };
+    let target = env::Target { yaml: &r.yaml, instance, revision: &r.revision, app: r.app.as_deref() };
+    let mut env = env::snap_env(caller, &target, &user);
+    let xauthority = caller.iter().find(|(k, _)| k == "XAUTHORITY").map(|(_, v)| v.as_str());
+    match xauth::migrate(xauthority, uid, Path::new(&format!("/run/user/{uid}"))) {
+        Ok(Some(path)) => {
+            env.retain(|(k, _)| k != "XAUTHORITY");
+            env.push(("XAUTHORITY".into(), path.to_string_lossy().into_owned()));
+        }
+        Ok(None) => {}
+        // As snap run: the app still runs, without the copy.
+        Err(e) => eprintln!("WARNING: cannot copy the X11 cookie file: {e}"),
+    }
     let mut argv: Vec<OsString> = vec![LAUNCHER.into()];
-    let classic = yaml.confinement == Confinement::Classic;
     if classic {
         argv.push("--classic".into());
-    } else if let Some(base) = &yaml.base {
+    } else if let Some(base) = &r.yaml.base {
         argv.push("--base".into());
         argv.push(base.into());
     }
-    argv.push(tag.clone().into());
+    argv.push(r.tag.clone().into());
     argv.push(if classic { EXEC_HOST } else { EXEC_SANDBOX }.into());
     if let Some(c) = &req.command {
         argv.push(format!("--command={c}").into());
@@ -210,16 +224,12 @@ pub fn prepare(req: &Request, root: &Path, caller: &[(String, String)]) -> Resul
     if let Some(h) = &req.hook {
         argv.push(format!("--hook={h}").into());
     }
-    argv.push(match &app {
+    argv.push(match &r.app {
         Some(a) => format!("{instance}.{a}").into(),
-        None => instance.clone().into(),
+        None => instance.into(),
     });
     argv.extend(req.args.iter().cloned());
-    Ok(Launch { argv, env, tag, instance })
-}
-
-fn unreachable_target(target: &str) -> Result<String, Error> {
-    Err(err(format!("cannot run {target:?}: no app or hook")))
+    Ok(Launch { argv, env, tag: r.tag.clone(), instance: instance.to_string() })
 }
 
 /// Executes the launch; returns only on failure.

@@ -6,24 +6,20 @@ fn args(v: &[&str]) -> Vec<OsString> {
     v.iter().map(OsString::from).collect()
 }
 
-#[test]
-fn command_lines() {
-    let r = parse_args(args(&["/usr/bin/snap-run", "--shell", "hello.app", "-x", "--y"])).unwrap();
-    assert_eq!(r, Request { command: Some("shell".into()), hook: None, target: "hello.app".into(), args: args(&["-x", "--y"]) });
-    let r = parse_args(args(&["snap-run", "--hook=configure", "hello"])).unwrap();
-    assert_eq!(r.hook.as_deref(), Some("configure"));
-    // Through a wrapper the link's name is the target, and every argument is the app's.
-    let r = parse_args(args(&["/snap/bin/hello.app", "--shell"])).unwrap();
-    assert_eq!(r, Request { command: None, hook: None, target: "hello.app".into(), args: args(&["--shell"]) });
-    assert!(parse_args(args(&["snap-run"])).unwrap_err().0.starts_with("cannot parse arguments: no snap given"));
-    assert!(parse_args(args(&["snap-run", "--bogus", "x"])).unwrap_err().0.starts_with("cannot parse arguments: unknown option --bogus"));
-}
-
+/// A snap under `root`; the temporary homes of the tests are allowed as homedirs.
 fn installed_snap(root: &Path, yaml: &str) {
+    std::fs::create_dir_all(root.join("var/lib/snapd")).unwrap();
+    std::fs::write(root.join("var/lib/snapd/system-params"), format!("homedirs={}\n", std::env::temp_dir().display())).unwrap();
     let dir = root.join("snap/hello/x3/meta");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("snap.yaml"), yaml).unwrap();
     std::os::unix::fs::symlink("x3", root.join("snap/hello/current")).unwrap();
+}
+
+fn launch(root: &Path, caller: &[(String, String)], argv: &[&str]) -> Result<Launch, Error> {
+    let req = parse_args(args(argv)).unwrap();
+    let r = resolve(&req, root, None)?;
+    prepare(&req, &r, root, caller)
 }
 
 #[test]
@@ -31,30 +27,48 @@ fn launches_strict_and_classic_apps() {
     let root = tempfile::tempdir().unwrap();
     installed_snap(
         root.path(),
-        "name: hello\nversion: '1'\nbase: debian12\napps:\n  hello:\n    command: bin/hello\n  tool:\n    command: bin/tool\n",
+        "name: hello\nversion: '1'\nbase: debian12\napps:\n  hello:\n    command: bin/hello\n  tool:\n    command: bin/tool\n  d:\n    command: bin/d\n    daemon: simple\n",
     );
     let home = tempfile::tempdir().unwrap();
     let caller = vec![("HOME".to_string(), home.path().to_string_lossy().into_owned())];
-    let l = prepare(&parse_args(args(&["snap-run", "hello", "x"])).unwrap(), root.path(), &caller).unwrap();
-    assert_eq!(
-        l.argv,
-        args(&[LAUNCHER, "--base", "debian12", "snap.hello.hello", EXEC_SANDBOX, "hello.hello", "x"])
-    );
+    let l = launch(root.path(), &caller, &["snap-run", "hello", "x"]).unwrap();
+    assert_eq!(l.argv, args(&[LAUNCHER, "--base", "debian12", "snap.hello.hello", EXEC_SANDBOX, "hello.hello", "x"]));
     assert!(home.path().join("snap/hello/x3").is_dir());
     assert!(home.path().join("snap/hello/common").is_dir());
     assert_eq!(std::fs::read_link(home.path().join("snap/hello/current")).unwrap(), Path::new("x3"));
-    let l = prepare(&parse_args(args(&["snap-run", "hello.tool"])).unwrap(), root.path(), &caller).unwrap();
+    let l = launch(root.path(), &caller, &["snap-run", "hello.tool"]).unwrap();
     assert_eq!(l.argv[3], "snap.hello.tool");
+    let l = launch(root.path(), &caller, &["snap-run", "--command=complete", "hello.tool", "9", "1"]).unwrap();
+    assert_eq!(l.argv[4..], args(&[EXEC_SANDBOX, "--command=complete", "hello.tool", "9", "1"]));
+    let req = parse_args(args(&["snap-run", "hello.d"])).unwrap();
+    assert!(resolve(&req, root.path(), None).unwrap().is_service());
+    assert!(!resolve(&parse_args(args(&["snap-run", "hello"])).unwrap(), root.path(), None).unwrap().is_service());
+    assert_eq!(launch(root.path(), &caller, &["snap-run", "hello.nope"]).unwrap_err().0, "cannot run hello.nope: snap hello has no app \"nope\"");
+    assert_eq!(launch(root.path(), &caller, &["snap-run", "absent"]).unwrap_err().0, "cannot find snap \"absent\": it is not installed");
     assert_eq!(
-        prepare(&parse_args(args(&["snap-run", "hello.nope"])).unwrap(), root.path(), &caller).unwrap_err().0,
-        "cannot run hello.nope: snap hello has no app \"nope\""
-    );
-    assert_eq!(
-        prepare(&parse_args(args(&["snap-run", "absent"])).unwrap(), root.path(), &caller).unwrap_err().0,
-        "cannot find snap \"absent\": it is not installed"
+        launch(root.path(), &caller, &["snap-run", "--hook=install", "hello"]).unwrap_err().0,
+        "cannot run hook \"install\" of hello: the snap has no such hook"
     );
     let root = tempfile::tempdir().unwrap();
     installed_snap(root.path(), "name: hello\nversion: '1'\nconfinement: classic\napps:\n  hello:\n    command: bin/hello\n");
-    let l = prepare(&parse_args(args(&["snap-run", "hello"])).unwrap(), root.path(), &caller).unwrap();
+    let l = launch(root.path(), &caller, &["snap-run", "hello"]).unwrap();
     assert_eq!(l.argv, args(&[LAUNCHER, "--classic", "snap.hello.hello", EXEC_HOST, "hello.hello"]));
+}
+
+#[test]
+fn a_home_outside_home_needs_homedirs() {
+    let root = tempfile::tempdir().unwrap();
+    installed_snap(root.path(), "name: hello\nversion: '1'\napps:\n  hello:\n    command: bin/hello\n");
+    std::fs::remove_file(root.path().join("var/lib/snapd/system-params")).unwrap();
+    // A temporary directory is outside /home: refused for a strict snap,
+    // before anything is made.
+    let home = tempfile::tempdir().unwrap();
+    let caller = vec![("HOME".to_string(), home.path().to_string_lossy().into_owned())];
+    let e = launch(root.path(), &caller, &["snap-run", "hello"]).unwrap_err().0;
+    assert!(e.starts_with(&format!("cannot run hello: the home directory {} is outside /home", home.path().display())), "{e}");
+    assert!(!home.path().join("snap").exists());
+    let parent = home.path().parent().unwrap().to_str().unwrap();
+    std::fs::write(root.path().join("var/lib/snapd/system-params"), format!("homedirs={parent}\n")).unwrap();
+    launch(root.path(), &caller, &["snap-run", "hello"]).unwrap();
+    assert!(home.path().join("snap/hello/x3").is_dir());
 }

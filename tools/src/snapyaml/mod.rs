@@ -128,6 +128,8 @@ pub struct App {
     pub name: String,
     pub command: String,
     pub command_chain: Vec<String>,
+    /// A bash completion script in the snap (`completer:`).
+    pub completer: Option<String>,
     pub daemon: Option<Daemon>,
     /// The daemon's options (empty for other apps).
     pub service: Service,

@@ -186,10 +186,17 @@ pub(super) fn app(path: &str, name: &str, value: &Yaml) -> Result<App, Error> {
         stop_timeout: duration("stop-timeout")?,
         start_timeout: duration("start-timeout")?,
     };
+    let completer = text("completer")?;
+    if let Some(c) = &completer {
+        if !names::valid_chain_entry(c) || c.starts_with('/') || c.split('/').any(|p| p == "..") {
+            return Err(Error::field(&child(path, "completer"), format!("{c:?} is not a valid path in the snap (no spaces)")));
+        }
+    }
     Ok(App {
         name: name.to_owned(),
         command,
         command_chain: command_chain(path, &fields)?,
+        completer,
         daemon,
         service,
         environment: environment(&fields, &child(path, "environment"))?,
