@@ -4,6 +4,7 @@
 #   make demo         install, then launch the bundled example confined
 LIBEXECDIR ?= /usr/lib/confine
 BINDIR ?= /usr/bin
+BASH_COMPLETION_DIR ?= /usr/share/bash-completion/completions
 APPARMOR_DIR ?= /etc/apparmor.d
 PROFILE := $(APPARMOR_DIR)/usr.lib.confine.snap-confine
 CARGO ?= cargo
@@ -13,7 +14,8 @@ export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
 # AppArmor's tools, libseccomp for the compiler, Debian's snapd and bwrap to
 # compare against, and what the tests use.
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparmor-utils \
-	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace
+	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace \
+	dbus-user-session bash-completion
 
 .PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof
 
@@ -64,6 +66,9 @@ install: build
 	install -m 0755 -o root -g root $(STATIC_DIR)/snap-discard-ns $(LIBEXECDIR)/snap-discard-ns
 	install -m 0755 -o root -g root $(STATIC_DIR)/snap-device-helper $(LIBEXECDIR)/snap-device-helper
 	install -D -m 0644 packaging/tmpfiles.d/confine.conf /usr/lib/tmpfiles.d/confine.conf
+	install -m 0644 -o root -g root packaging/completion/complete.sh packaging/completion/etelpmoc.sh $(LIBEXECDIR)/
+	install -D -m 0644 packaging/completion/confine $(BASH_COMPLETION_DIR)/confine
+	install -D -m 0644 packaging/completion/snap-run $(BASH_COMPLETION_DIR)/snap-run
 	test -d /tmp/snap-private-tmp || install -d -m 0700 -o root -g root /tmp/snap-private-tmp
 	test -d /var/lib/snapd/void || install -d -m 0111 -o root -g root /var/lib/snapd/void
 	for d in gl gl32 vulkan glvnd; do test -d /var/lib/snapd/lib/$$d || install -d -m 0755 -o root -g root /var/lib/snapd/lib/$$d; done
@@ -80,6 +85,7 @@ uninstall:
 	rm -f $(LIBEXECDIR)/snap-confine $(LIBEXECDIR)/confine-probe $(LIBEXECDIR)/confine-seccomp $(LIBEXECDIR)/confine
 	rm -f $(LIBEXECDIR)/snap-exec $(BINDIR)/snap-run $(BINDIR)/confine
 	rm -f $(LIBEXECDIR)/snap-discard-ns $(LIBEXECDIR)/snap-device-helper /usr/lib/tmpfiles.d/confine.conf
+	rm -f $(LIBEXECDIR)/complete.sh $(LIBEXECDIR)/etelpmoc.sh $(BASH_COMPLETION_DIR)/confine $(BASH_COMPLETION_DIR)/snap-run
 	-rmdir $(LIBEXECDIR)
 	rm -f $(PROFILE)
 

@@ -6,12 +6,14 @@
 //! harmless); a failure undoes them all, newest first, so a failed install
 //! leaves the system as it was.
 
+pub mod desktop;
 pub mod systemd;
 mod undo;
 
 use crate::admin::{Admin, Error};
 use crate::paths::Paths;
 use crate::snapyaml::{self, SnapType, SnapYaml};
+use crate::inhibit;
 use crate::state;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -130,7 +132,7 @@ fn mount(paths: &Paths, instance: &str, rev: &str, blob: &Path, log: &mut UndoLo
     if systemd::is_running(paths.root()) {
         let unit = systemd::mount_unit_name(&where_text);
         let file = paths.systemd_units_dir().join(&unit);
-        write_file(&file, &systemd::mount_unit(instance, rev, &blob.to_string_lossy(), &where_text), 0o644, log)?;
+        write_file(&file, systemd::mount_unit(instance, rev, &blob.to_string_lossy(), &where_text), 0o644, log)?;
         systemd::systemctl(&["daemon-reload"]).map_err(err)?;
         log.push(Undo::StopUnit(unit.clone()));
         systemd::systemctl(&["enable", "--now", &unit]).map_err(err)?;
@@ -146,7 +148,7 @@ fn mount(paths: &Paths, instance: &str, rev: &str, blob: &Path, log: &mut UndoLo
 }
 
 /// Writes a file through a temporary file renamed into place.
-fn write_file(path: &Path, content: &str, mode: u32, log: &mut UndoLog) -> Result<(), Error> {
+fn write_file(path: &Path, content: impl AsRef<[u8]>, mode: u32, log: &mut UndoLog) -> Result<(), Error> {
     if let Some(parent) = path.parent() {
         mkdir(parent, 0o755, log)?;
     }
@@ -203,6 +205,10 @@ impl Admin {
 
     fn recover_locked(&self) -> Result<bool, Error> {
         let Some(mut log) = UndoLog::recover(&self.paths) else { return Ok(false) };
+        let instances: Vec<String> = state::read(&self.paths).map(|s| s.snaps.keys().cloned().collect()).unwrap_or_default();
+        for instance in instances {
+            let _ = inhibit::clear(self.paths.root(), &instance);
+        }
         crate::deploy::remove_stale_staging_of(&self.paths);
         let problems = log.undo(self);
         if problems.is_empty() {
@@ -229,8 +235,11 @@ impl Admin {
         let _lock = lock_installs(&self.paths)?;
         self.recover_locked()?;
         let mut log = UndoLog::new(&self.paths);
-        match self.install_steps(file, &yaml, &instance, &mut log) {
-            Ok(done) => Ok(done),
+        let done = self.install_steps(file, &yaml, &instance, &mut log);
+        // Its apps may start again (the new revision, or the old one).
+        let cleared = inhibit::clear(self.paths.root(), &instance).map_err(err);
+        match done {
+            Ok(done) => cleared.map(|()| done),
             Err(e) => {
                 let problems = log.undo(self);
                 if problems.is_empty() {
@@ -260,6 +269,11 @@ impl Admin {
         }
         let rev = next_revision(paths, &instance);
         let previous = current_revision(paths, &instance);
+        if let Some(prev) = &previous {
+            // A refresh: `snap-run` waits until it is done, then starts the
+            // new revision (daemons keep the old one meanwhile).
+            inhibit::set(paths.root(), &instance, &inhibit::Hint::Refresh, prev).map_err(err)?;
+        }
         // The snap file itself, kept for as long as the revision is mounted.
         let blob = paths.snap_blobs_dir().join(format!("{instance}_{rev}.snap"));
         mkdir(&paths.snap_blobs_dir(), 0o700, log)?;
@@ -275,6 +289,10 @@ impl Admin {
         if mounted.name != yaml.name {
             return Err(err(format!("cannot install {}: the mounted snap is not the one read", file.display())));
         }
+        // Its desktop files, icons and completion links, checked before
+        // anything else changes.
+        let desktop_items = desktop::plan(paths, &rev_dir, &instance, yaml)
+            .map_err(|e| err(format!("cannot install {}: {e}", file.display())))?;
         if instance != yaml.name {
             // An instance's sandbox shows its files under the snap's name:
             // the plain snap's directories are the mount points.
@@ -302,7 +320,7 @@ impl Admin {
             let cookie = paths.under(COOKIE_DIR).join(format!("snap.{instance}"));
             if !cookie.exists() {
                 mkdir(&paths.under(COOKIE_DIR), 0o755, log)?;
-                write_file(&cookie, &new_cookie()?, 0o600, log)?;
+                write_file(&cookie, new_cookie()?, 0o600, log)?;
             }
         }
         // The policy, for the new revision (the old stays in force until
@@ -328,6 +346,8 @@ impl Admin {
             }
             wrappers.push(link);
         }
+        let old_yaml = state.snaps.get(&instance).and_then(|s| snapyaml::parse(&s.snap_yaml).ok());
+        self.put_desktop_items(&instance, old_yaml.as_ref(), &desktop_items, log)?;
         let mut names = Vec::new();
         for app in &services {
             let name = systemd::service_name(&instance, &app.name);
@@ -358,6 +378,45 @@ impl Admin {
             started,
             auto_connected: registered.auto_connected,
         })
+    }
+
+    /// Puts the new revision's desktop files, icons and completion links in
+    /// place, and removes what the previous revision had that it has not.
+    fn put_desktop_items(&self, instance: &str, old: Option<&SnapYaml>, items: &[desktop::Item], log: &mut UndoLog) -> Result<(), Error> {
+        let paths = &self.paths;
+        if let Some(old) = old {
+            for stale in desktop::installed(paths, instance, old) {
+                if items.iter().any(|i| i.path() == stale) {
+                    continue;
+                }
+                log.push(match fs::read_link(&stale) {
+                    Ok(target) => Undo::RestoreLink(stale.clone(), target),
+                    Err(_) => Undo::RestoreFile(stale.clone(), fs::read(&stale).unwrap_or_default()),
+                });
+                remove_if_present(&stale)?;
+            }
+        }
+        for item in items {
+            match item {
+                desktop::Item::File { path, content } => write_file(path, content, 0o644, log)?,
+                desktop::Item::Link { path, target } => {
+                    if fs::read_link(path).is_ok_and(|t| t == *target) {
+                        continue;
+                    }
+                    if let Some(parent) = path.parent() {
+                        mkdir(parent, 0o755, log)?;
+                    }
+                    log.push(match (fs::read_link(path), fs::read(path)) {
+                        (Ok(t), _) => Undo::RestoreLink(path.clone(), t),
+                        (_, Ok(bytes)) => Undo::RestoreFile(path.clone(), bytes),
+                        _ => Undo::RemoveFile(path.clone()),
+                    });
+                    let _ = fs::remove_file(path);
+                    std::os::unix::fs::symlink(target, path).map_err(|e| err(format!("cannot create {}: {e}", path.display())))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn prune_old_revisions(&self, instance: &str, current: &str, previous: Option<&str>) {
@@ -401,6 +460,19 @@ impl Admin {
             return Err(err(format!("cannot remove {instance}: it is not installed")));
         };
         let yaml = snapyaml::parse(&snap.snap_yaml)?;
+        // `snap-run` refuses the snap from now on.
+        let current = current_revision(paths, instance).unwrap_or_default();
+        inhibit::set(paths.root(), instance, &inhibit::Hint::Remove, &current).map_err(err)?;
+        let removed = self.remove_steps(instance, &state, &yaml, &mounted);
+        let unlocked = match &removed {
+            Ok(()) => inhibit::remove(paths.root(), instance),
+            Err(_) => inhibit::clear(paths.root(), instance),
+        };
+        removed.and(unlocked.map_err(err))
+    }
+
+    fn remove_steps(&self, instance: &str, state: &state::State, yaml: &SnapYaml, mounted: &[String]) -> Result<(), Error> {
+        let paths = &self.paths;
         let systemd = systemd::is_running(paths.root());
         for app in yaml.apps.values() {
             if app.daemon.is_some() {
@@ -416,11 +488,12 @@ impl Admin {
         if systemd {
             let _ = systemd::systemctl(&["daemon-reload"]);
         }
+        desktop::remove(paths, instance, yaml)?;
         if paths.is_system() && Path::new(DISCARD_NS).exists() {
             run(Command::new(DISCARD_NS).arg(instance), &format!("discard the mount namespace of {instance}"))?;
         }
         self.unregister(instance)?;
-        for rev in &mounted {
+        for rev in mounted {
             self.unmount_revision(instance, rev)?;
         }
         let dir = paths.snap_mount_dir().join(instance);

@@ -17,6 +17,8 @@ use std::process::Command;
 pub(super) enum Undo {
     RemoveFile(PathBuf),
     RestoreFile(PathBuf, Vec<u8>),
+    /// A symbolic link to put back (path, target).
+    RestoreLink(PathBuf, PathBuf),
     RemoveDir(PathBuf),
     Unmount(PathBuf),
     StopUnit(String),
@@ -90,6 +92,12 @@ impl UndoLog {
                 }
                 Undo::RestoreFile(p, bytes) => {
                     if let Err(e) = fs::write(&p, bytes) {
+                        note(format!("cannot restore {}: {e}", p.display()));
+                    }
+                }
+                Undo::RestoreLink(p, target) => {
+                    let _ = fs::remove_file(&p);
+                    if let Err(e) = std::os::unix::fs::symlink(&target, &p) {
                         note(format!("cannot restore {}: {e}", p.display()));
                     }
                 }

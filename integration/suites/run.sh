@@ -1,0 +1,161 @@
+#!/bin/bash
+# VM suite with systemd as PID 1 (VM_RUN_SYSTEMD=1) and AppArmor on: snap-run
+# around the launcher, as `snap run` users expect it. Run twice by
+# integration/run-vm-suites: run-v2 boots the unified cgroup layout, run-v1
+# the hybrid one. Each app lands in a transient scope made by systemd (the
+# system's for root, the user's own for a user with a session) and its device
+# filter applies there; the desktop files, icons and completion of an
+# installed snap; refresh and removal waits; homes outside /home.
+#   VM_RUN_SYSTEMD=1 integration/vm-run integration/suites/run.sh DIR
+# DIR holds the example snaps (debian12.snap, hello.snap) and the snaps the
+# runner builds for this suite (gui.snap, broken.snap).
+set -u
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then layout=v2; else layout=v1; fi
+T_SUITE=run-$layout
+. "$(dirname "$0")/lib.sh"
+snaps=$1
+sysctl -qw kernel.printk_ratelimit=0
+echo "# layout $layout, kernel $(uname -r)"
+uuid='[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}'
+
+[ "$(cat /proc/1/comm)" = systemd ] && pass "systemd is PID 1" || fail "systemd is PID 1" "$(cat /proc/1/comm)"
+apparmor_parser -r /etc/apparmor.d/usr.lib.confine.snap-confine
+install -d -m 0700 /tmp/snap-private-tmp
+for s in debian12 hello gui; do
+	out=$(confine install "$snaps/$s.snap" 2>&1) || fail "install $s" "$out"
+done
+systemctl stop snap.hello.daemon.service
+
+# A device node only the device cgroup refuses (mode 0666): kmsg, c 1:11.
+mknod -m 0666 /dev/confine-kmsg c 1 11
+# probe: in the app's shell, its cgroups and whether kmsg opens for writing.
+probe='cat /proc/self/cgroup; (exec 3>/dev/confine-kmsg) 2>/dev/null && echo kmsg=ok || echo kmsg=refused; echo HOME=$HOME'
+
+# scope_of OUTPUT: the app's scope in systemd's own hierarchy.
+scope_of() {
+	if [ $layout = v2 ]; then sed -n 's/^0:://p' <<<"$1"; else sed -n 's/^[0-9]*:name=systemd://p' <<<"$1"; fi
+}
+# check_tracked WHO OUTPUT PARENT: the app ran in snap.hello.hello-<uuid>.scope
+# under PARENT, with its device filter.
+check_tracked() {
+	local scope
+	scope=$(scope_of "$2")
+	if grep -qx "$3/snap\.hello\.hello-$uuid\.scope" <<<"$scope"; then pass "$1: the app runs in its own scope"; else
+		fail "$1: the app runs in its own scope" "expected $3/snap.hello.hello-<uuid>.scope" "got:" "$2"
+	fi
+	expect_line "$1: the device filter applies in the scope" "$2" "kmsg=refused"
+}
+
+# 1. Root: a scope made by the system's systemd.
+out=$(cd /tmp && env -i PATH=/snap/bin:/usr/bin:/bin HOME=/root snap-run --shell hello -c "$probe" 2>&1)
+check_tracked "root" "$out" "/system.slice"
+expect_line "kmsg opens outside the sandbox" "$( (exec 3>/dev/confine-kmsg) 2>&1 && echo ok)" "ok"
+# Without the scope the launcher refuses the app: the scope is what makes it run.
+if [ $layout = v2 ]; then
+	out=$(env -i PATH=/usr/bin:/bin SNAP_INSTANCE_NAME=hello $L --base debian12 snap.hello.hello /bin/true 2>&1; echo "status=$?")
+	expect_text "the launcher alone, outside a scope, is refused the device filter" "$out" "is not a snap cgroup for tag snap.hello.hello"
+fi
+out=$(cd /tmp && env -i PATH=/usr/bin:/bin HOME=/root SNAP_CONFINE_DEBUG=1 snap-run --shell hello -c true 2>&1)
+expect_text "the debug output names the scope and the bus" "$out" "made by systemd on the system bus"
+expect_text "snapd's start-up stage lines are printed" "$out" '-- snap startup {"stage":"snap to snap-confine"'
+
+# 2. A user with a session (su -l through pam_systemd): a scope made by the
+# user's own systemd, under user@UID.service.
+useradd -m -u 1234 -s /bin/bash alice
+loginctl enable-linger alice
+for i in $(seq 120); do [ -S /run/user/1234/bus ] && break; sleep 0.5; done
+[ -S /run/user/1234/bus ] && pass "alice's session bus runs" || fail "alice's session bus runs" "$(systemctl status user@1234.service 2>&1 | tail -5)"
+out=$(su -l alice -c "cd /tmp && snap-run --shell hello -c '$probe'" 2>&1)
+check_tracked "a user in a session" "$out" "/user.slice/user-1234.slice/user@1234.service/app.slice"
+expect_line "the user's app has its data in the user's home" "$out" "HOME=/home/alice/snap/hello/x1"
+out=$(su -l alice -c "cd /tmp && SNAP_CONFINE_DEBUG=1 snap-run --shell hello -c true" 2>&1)
+expect_text "the user's scope is made on the session bus" "$out" "made by systemd on the session bus"
+# A user outside any session (no bus of theirs) is not tracked; on v2 the
+# launcher then refuses the app, which needs its device filter.
+out=$(cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME=/nonexistent \
+	SNAP_CONFINE_DEBUG=1 snap-run --shell hello -c true 2>&1)
+expect_text "a user without a session bus is not tracked (and told why)" "$out" "not tracked: no session bus runs for this user"
+
+# 3. The X11 cookie file in /tmp is copied to $XDG_RUNTIME_DIR/.Xauthority.
+su -l alice -c 'printf cookie >/tmp/alice-xauth && chmod 600 /tmp/alice-xauth'
+out=$(su -l alice -c "cd /tmp && XAUTHORITY=/tmp/alice-xauth snap-run --shell hello -c 'echo XAUTHORITY=\$XAUTHORITY; cat \$XAUTHORITY'" 2>&1)
+expect_line "the app's XAUTHORITY is in the runtime directory" "$out" "XAUTHORITY=/run/user/1234/.Xauthority"
+expect_text "the cookie is copied" "$out" "cookie"
+
+# 4. Desktop integration of gui (a desktop file, an icon, a completer).
+d=/var/lib/snapd/desktop
+f=$d/applications/gui_gui.desktop
+expect_line "the desktop file is written" "$(head -2 $f 2>&1)" "$(printf '%s\n' '[Desktop Entry]' 'X-SnapInstanceName=gui')"
+expect_line "its Exec= runs the app's wrapper" "$(grep '^Exec=' $f)" "Exec=/snap/bin/gui %U"
+expect_line "only the keys snapd keeps" "$(grep -c '^TryExec=\|^X-Evil=' $f)" "0"
+expect_line "\${SNAP} is the current revision" "$(grep '^Icon=' $f)" "Icon=/snap/gui/current/meta/gui/icon.svg"
+expect_line "the icon is installed" "$(cat $d/icons/hicolor/64x64/apps/snap.gui.gui.png 2>&1)" "PNG"
+expect_line "the completion link is installed" "$(readlink $d/bash-completion/completions/gui)" "/usr/lib/confine/complete.sh"
+# Completion through the sandbox, as bash-completion runs it for alice.
+complete_gui='. /usr/share/bash-completion/bash_completion; . /var/lib/snapd/desktop/bash-completion/completions/gui gui
+	COMP_WORDS=(gui --co); COMP_CWORD=1; COMP_LINE="gui --co"; COMP_POINT=8; COMP_TYPE=9; COMP_KEY=9
+	_confine_snap_complete gui; echo "status=$?"; printf "reply=%s\n" "${COMPREPLY[@]}"'
+out=$(su -l alice -c "cd /tmp && bash -c '$complete_gui'" 2>&1)
+expect_line "the app's completer completes its options" "$out" "$(printf '%s\n' reply=--color reply=--count)"
+out=$(su -l alice -c "cd /tmp && SECONDS=0; snap-run --command=complete gui.slow 9 9 5 1 ' ' 'slow ' slow '' ; echo status=\$? after=\$SECONDS" 2>&1)
+expect_text "a completer that hangs is stopped" "$out" "cannot complete gui.slow: its completer did not answer in 5 s"
+expect_text "and the completion fails" "$out" "status=1"
+# The completion of snap-run and confine themselves.
+out=$(bash -c '. /usr/share/bash-completion/bash_completion; . /usr/share/bash-completion/completions/snap-run
+	COMP_WORDS=(snap-run gu); COMP_CWORD=1; _snap_run; printf "%s\n" "${COMPREPLY[@]}"
+	COMP_WORDS=(snap-run --str); COMP_CWORD=1; _snap_run; printf "%s\n" "${COMPREPLY[@]}"
+	. /usr/share/bash-completion/completions/confine
+	COMP_WORDS=(confine rem); COMP_CWORD=1; _confine; printf "%s\n" "${COMPREPLY[@]}"' 2>&1)
+expect_line "snap-run completes the snaps' commands" "$out" "gui"
+expect_line "snap-run completes its options" "$out" "--strace"
+expect_line "confine completes its commands" "$out" "remove"
+
+# A broken desktop file: the install fails and changes nothing.
+before=$(ls -R /snap /var/lib/snapd/desktop /var/lib/snapd/apparmor/profiles /etc/systemd/system 2>&1 | md5sum)
+out=$(confine install "$snaps/broken.snap" 2>&1; echo "status=$?")
+expect_text "a broken desktop file is refused" "$out" "cannot install $snaps/broken.snap: cannot use meta/gui/broken.desktop of snap broken:"
+expect_line "the install fails" "$out" "status=1"
+expect_line "and changes nothing" "$(ls -R /snap /var/lib/snapd/desktop /var/lib/snapd/apparmor/profiles /etc/systemd/system 2>&1 | md5sum)" "$before"
+
+# 5. Refresh and removal: snapd's inhibition lock file.
+install -d /var/lib/snapd/inhibit
+printf refresh >/var/lib/snapd/inhibit/hello.lock
+(cd /tmp && env -i PATH=/usr/bin:/bin HOME=/root snap-run --shell hello -c 'echo REV=$SNAP_REVISION' >/var/tmp/waited.out 2>&1) &
+waiter=$!
+sleep 3
+kill -0 $waiter 2>/dev/null && pass "a refresh holds the app back" || fail "a refresh holds the app back" "$(cat /var/tmp/waited.out)"
+out=$(confine install "$snaps/hello.snap" 2>&1) || fail "hello refreshes" "$out"
+systemctl stop snap.hello.daemon.service
+: >/var/lib/snapd/inhibit/hello.lock
+wait $waiter
+out=$(cat /var/tmp/waited.out)
+expect_text "the user is told why" "$out" 'snap package "hello" is being refreshed, please wait'
+expect_line "the new revision starts when the refresh is done" "$out" "REV=x2"
+printf remove >/var/lib/snapd/inhibit/hello.lock
+out=$(cd /tmp && env -i PATH=/usr/bin:/bin HOME=/root snap-run hello 2>&1; echo "status=$?")
+expect_text "a snap being removed is not run" "$out" 'cannot run "hello": snap is being removed'
+printf 'refresh\0junk' >/var/lib/snapd/inhibit/hello.lock
+out=$(cd /tmp && env -i PATH=/usr/bin:/bin HOME=/root timeout 20 snap-run hello 2>&1; echo "status=$?")
+expect_text "a malformed lock file is refused" "$out" 'cannot run "hello": '
+expect_line "with status 1" "$out" "status=1"
+rm -f /var/lib/snapd/inhibit/hello.lock
+
+# 6. A home outside /home, listed in snapd's homedirs.
+mkdir -p /srv/home
+useradd -m -d /srv/home/bob -u 1235 bob
+out=$(su -l bob -c "cd /tmp && snap-run --shell hello -c true" 2>&1; echo "status=$?")
+expect_text "a home outside the homedirs is refused, with the reason" "$out" "cannot run hello: "
+expect_text "(the setting to change is named)" "$out" "homedirs"
+printf 'homedirs=/srv/home\n' >/var/lib/snapd/system-params
+/usr/lib/confine/snap-discard-ns hello
+out=$(su -l bob -c "cd /tmp && snap-run --shell hello -c 'echo HOME=\$HOME; touch \$HOME/mark && echo made'" 2>&1)
+expect_line "a home in homedirs: the app's data is there" "$out" "HOME=/srv/home/bob/snap/hello/x2"
+expect_line "and the app can write it" "$out" "made"
+expect_line "the file is in bob's home on the host" "$(stat -c %U /srv/home/bob/snap/hello/x2/mark 2>&1)" "bob"
+
+# 7. Removal takes the desktop files with it.
+out=$(confine remove gui 2>&1) || fail "remove gui" "$out"
+expect_line "removal leaves no desktop file, icon or completion link" \
+	"$(find $d -name '*gui*' 2>/dev/null)" ""
+
+summary
