@@ -181,8 +181,9 @@ pub fn exec_times(log: &str, keep: usize) -> (Vec<ExecTime>, f64) {
     let mut done: Vec<ExecTime> = Vec::new();
     let (mut first, mut last) = (None, 0.0);
     for line in log.lines() {
-        let mut words = line.splitn(3, ' ');
-        let (Some(pid), Some(time), Some(rest)) = (words.next(), words.next(), words.next()) else { continue };
+        // `PID TIME CALL`, the pid padded with spaces (strace writes `%-5d`).
+        let Some((pid, after)) = line.trim_start().split_once(' ') else { continue };
+        let Some((time, rest)) = after.trim_start().split_once(' ') else { continue };
         let Ok(t) = time.parse::<f64>() else { continue };
         first.get_or_insert(t);
         last = t;
@@ -278,15 +279,15 @@ mod tests {
     #[test]
     fn exec_timings() {
         let log = "\
-100 1000.000000 execve(\"/usr/lib/confine/snap-confine\", [\"snap-confine\"], 0x1 /* 3 vars */) = 0
-100 1000.004000 execve(\"/usr/lib/snapd/snap-exec\", [\"snap-exec\"], 0x2 /* 3 vars */) = 0
-100 1000.005000 execve(\"/snap/hello/x1/bin/sh\", [\"sh\"], 0x3 /* 3 vars */) = 0
-101 1000.006000 execve(\"/nonexistent/true\", [\"true\"], 0x3 /* 3 vars */) = -1 ENOENT (No such file or directory)
-101 1000.006500 execve(\"/bin/true\", [\"true\"], 0x3 /* 3 vars */) = 0
-102 1000.006600 execveat(3, \"\", [\"snap-update-ns\", \"x\"], 0x4 /* 0 vars */, AT_EMPTY_PATH) = 0
-102 1000.007600 +++ exited with 0 +++
-101 1000.008500 +++ exited with 0 +++
-100 1000.010000 +++ exited with 0 +++
+100   1000.000000 execve(\"/usr/lib/confine/snap-confine\", [\"snap-confine\"], 0x1 /* 3 vars */) = 0
+100   1000.004000 execve(\"/usr/lib/snapd/snap-exec\", [\"snap-exec\"], 0x2 /* 3 vars */) = 0
+100   1000.005000 execve(\"/snap/hello/x1/bin/sh\", [\"sh\"], 0x3 /* 3 vars */) = 0
+101   1000.006000 execve(\"/nonexistent/true\", [\"true\"], 0x3 /* 3 vars */) = -1 ENOENT (No such file or directory)
+101   1000.006500 execve(\"/bin/true\", [\"true\"], 0x3 /* 3 vars */) = 0
+102   1000.006600 execveat(3, \"\", [\"snap-update-ns\", \"x\"], 0x4 /* 0 vars */, AT_EMPTY_PATH) = 0
+102   1000.007600 +++ exited with 0 +++
+101   1000.008500 +++ exited with 0 +++
+100   1000.010000 +++ exited with 0 +++
 ";
         let (all, total) = exec_times(log, 10);
         let names: Vec<&str> = all.iter().map(|e| e.program.as_str()).collect();
