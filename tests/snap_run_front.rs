@@ -9,28 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod support;
-use support::{install_scene as scene, sh_quote, Scene, NOBODY};
-
-/// Builds a snap file from a snap.yaml and other files, in the scene's directory.
-fn snap_file(s: &Scene, name: &str, yaml: &str, files: &[(&str, &str)]) -> String {
-    let dir = s.dir.path().join(name);
-    std::fs::create_dir_all(dir.join("meta")).unwrap();
-    std::fs::write(dir.join("meta/snap.yaml"), yaml).unwrap();
-    for (path, content) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-    let file = s.dir.path().join(format!("{name}.snap"));
-    let st = std::process::Command::new("mksquashfs")
-        .arg(&dir)
-        .arg(&file)
-        .args(["-all-root", "-noappend", "-quiet", "-no-progress"])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    sh_quote(file.to_str().unwrap())
-}
+use support::{install_scene as scene, sh_quote, snap_file, NOBODY};
 
 /// The part of `out` after the line `== name`, up to the next such line.
 fn section(out: &str, name: &str) -> String {
@@ -48,7 +27,7 @@ const GUI_YAML: &str = "name: gui\nversion: '1'\nbase: debian12\napps:\n  gui:\n
 #[test]
 fn desktop_files_icons_and_completion() {
     let s = scene();
-    let gui = snap_file(
+    let gui = sh_quote(&snap_file(
         &s,
         "gui",
         GUI_YAML,
@@ -64,13 +43,13 @@ fn desktop_files_icons_and_completion() {
             ("share/gui.bash", "complete -W '--color --count --verbose' gui\n"),
             ("share/slow.bash", "_slow() { sleep 60; }; complete -F _slow gui.slow\n"),
         ],
-    );
-    let broken = snap_file(
+    ));
+    let broken = sh_quote(&snap_file(
         &s,
         "broken",
         "name: broken\nversion: '1'\nbase: debian12\napps:\n  broken:\n    command: bin/b\n",
         &[("meta/gui/evil.desktop", "[Desktop Entry]\nName=Broken\nExec=/usr/bin/evil\n")],
-    );
+    ));
     let r = s.run(&format!(
         "confine install $EX/debian12.snap >/dev/null && confine install {gui} >/dev/null; \
          echo '== files'; {DESKTOP}; \

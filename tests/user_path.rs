@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod support;
-use support::{install_scene as scene, sh_quote, Scene, NOBODY};
+use support::{install_scene as scene, sh_quote, snap_file, NOBODY};
 
 /// Everything on the system that names the snap `hello` (not `hello-classic`).
 const LEFTOVERS: &str = "{ ls -d /snap/hello /snap/bin/hello /var/snap/hello /home/nobody/snap/hello /run/snapd/ns/hello.mnt \
@@ -70,23 +70,6 @@ fn install_run_refresh_and_remove() {
     assert_eq!(section("leftovers"), "0\n", "something of hello is left:\n{r:#?}");
 }
 
-/// Builds a snap file from a snap.yaml in the scene's directory.
-fn snap_file(s: &Scene, name: &str, yaml: &str) -> String {
-    let dir = s.dir.path().join(name);
-    std::fs::create_dir_all(dir.join("meta")).unwrap();
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::write(dir.join("meta/snap.yaml"), yaml).unwrap();
-    let file = s.dir.path().join(format!("{name}.snap"));
-    let st = std::process::Command::new("mksquashfs")
-        .arg(&dir)
-        .arg(&file)
-        .args(["-all-root", "-noappend", "-quiet", "-no-progress"])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    file.to_string_lossy().into_owned()
-}
-
 /// What the system looks like, to compare before and after a refused change.
 const SNAPSHOT: &str = "{ find /snap /var/snap /var/lib/confine /var/lib/snapd /etc/systemd/system /etc/udev/rules.d \
      -not -name '*.lock' 2>/dev/null | sort; grep ' /snap/' /proc/self/mountinfo | cut -d' ' -f5 | sort; }";
@@ -110,7 +93,7 @@ fn bad_snaps_are_refused_with_one_clear_error_and_change_nothing() {
     ];
     let mut script = format!("confine install $EX/debian12.snap >/dev/null && confine install $EX/hello.snap >/dev/null; before=$({SNAPSHOT}); ");
     for (i, (yaml, _)) in cases.iter().enumerate() {
-        let file = snap_file(&s, &format!("case{i}"), yaml);
+        let file = snap_file(&s, &format!("case{i}"), yaml, &[]);
         script.push_str(&format!(
             "echo \"== {i}\"; confine install {} 2>&1; echo \"status=$?\"; [ \"$({SNAPSHOT})\" = \"$before\" ] || echo CHANGED; ",
             sh_quote(&file)

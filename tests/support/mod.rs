@@ -376,6 +376,24 @@ pub fn install_scene() -> Scene {
         .env("EX", copy.to_str().unwrap())
 }
 
+/// Builds a snap file (squashfs) in the scene's directory from a snap.yaml
+/// and other files (relative path, content); returns its path.
+pub fn snap_file(s: &Scene, name: &str, yaml: &str, files: &[(&str, &str)]) -> String {
+    let dir = s.dir.path().join(name);
+    std::fs::create_dir_all(dir.join("meta")).unwrap();
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::write(dir.join("meta/snap.yaml"), yaml).unwrap();
+    for (path, content) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    let file = s.dir.path().join(format!("{name}.snap"));
+    let st = Command::new("mksquashfs").arg(&dir).arg(&file).args(["-all-root", "-noappend", "-quiet", "-no-progress"]).status().unwrap();
+    assert!(st.success());
+    file.to_string_lossy().into_owned()
+}
+
 /// Runs a command as nobody with a plain environment.
 pub const NOBODY: &str = "setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i HOME=/home/nobody PATH=/snap/bin:/usr/bin:/bin";
 
