@@ -72,15 +72,18 @@ out=$(su -l alice -c "cd /tmp && SNAP_CONFINE_DEBUG=1 snap-run --shell hello -c 
 expect_text "the user's scope is made on the session bus" "$out" "made by systemd on the session bus"
 # A user outside any session (no bus of theirs) is not tracked; on v2 the
 # launcher then refuses the app, which needs its device filter.
-out=$(cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME=/nonexistent \
+install -d -o 65534 -g 65534 /home/nobody
+out=$(cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME=/home/nobody \
 	SNAP_CONFINE_DEBUG=1 snap-run --shell hello -c true 2>&1)
 expect_text "a user without a session bus is not tracked (and told why)" "$out" "not tracked: no session bus runs for this user"
 
 # 3. The X11 cookie file in /tmp is copied to $XDG_RUNTIME_DIR/.Xauthority.
-su -l alice -c 'printf cookie >/tmp/alice-xauth && chmod 600 /tmp/alice-xauth'
-out=$(su -l alice -c "cd /tmp && XAUTHORITY=/tmp/alice-xauth snap-run --shell hello -c 'echo XAUTHORITY=\$XAUTHORITY; cat \$XAUTHORITY'" 2>&1)
+# One entry: family local, address vm-run, display 0, MIT-MAGIC-COOKIE-1, 16 bytes.
+printf '\001\000\000\006vm-run\000\0010\000\022MIT-MAGIC-COOKIE-1\000\020cookie0123456789' >/var/tmp/alice-xauth
+install -m 0600 -o alice -g alice /var/tmp/alice-xauth /tmp/alice-xauth
+out=$(su -l alice -c "cd /tmp && XAUTHORITY=/tmp/alice-xauth snap-run --shell hello -c 'echo XAUTHORITY=\$XAUTHORITY; cat \$XAUTHORITY; echo'" 2>&1)
 expect_line "the app's XAUTHORITY is in the runtime directory" "$out" "XAUTHORITY=/run/user/1234/.Xauthority"
-expect_text "the cookie is copied" "$out" "cookie"
+expect_text "the cookie is copied" "$out" "MIT-MAGIC-COOKIE-1"
 
 # 4. Desktop integration of gui (a desktop file, an icon, a completer).
 d=/var/lib/snapd/desktop

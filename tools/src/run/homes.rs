@@ -58,10 +58,12 @@ pub fn check(home: &str, homedirs: &[String]) -> Result<(), String> {
     }
     let parent = Path::new(home).parent().map(|p| p.display().to_string()).unwrap_or_default();
     let listed = if homedirs.is_empty() { String::from("none") } else { homedirs.join(",") };
-    Err(format!(
-        "the home directory {home} is outside /home, and homedirs ({listed}) in {SYSTEM_PARAMS} does not list it: \
-         snapd lists it with `snap set system homedirs={parent}`"
-    ))
+    let what = format!("the home directory {home} is outside /home, and homedirs ({listed}) in {SYSTEM_PARAMS} does not list it");
+    if parent.is_empty() || parent == "/" {
+        // A directory of its own at the top: no setting takes it in.
+        return Err(format!("{what}: a strictly confined app needs a home in a directory of homes"));
+    }
+    Err(format!("{what}: snapd lists it with `snap set system homedirs={parent}`"))
 }
 
 #[cfg(test)]
@@ -92,6 +94,7 @@ mod tests {
              snapd lists it with `snap set system homedirs=/srv/home`"
         );
         assert!(check("/srv/homex/u", &["/srv/home".into()]).is_err());
+        assert!(check("/nonexistent", &[]).unwrap_err().ends_with("does not list it: a strictly confined app needs a home in a directory of homes"));
         assert!(check("/homex/u", &[]).is_err());
     }
 
