@@ -134,6 +134,9 @@ fn mount(paths: &Paths, instance: &str, rev: &str, blob: &Path, log: &mut UndoLo
         let file = paths.systemd_units_dir().join(&unit);
         write_file(&file, systemd::mount_unit(instance, rev, &blob.to_string_lossy(), &where_text), 0o644, log)?;
         systemd::systemctl(&["daemon-reload"]).map_err(err)?;
+        // Undone newest first: stopped, then disabled (its link in
+        // multi-user.target.wants goes), then its file removed.
+        log.push(Undo::DisableUnit(unit.clone()));
         log.push(Undo::StopUnit(unit.clone()));
         systemd::systemctl(&["enable", "--now", &unit]).map_err(err)?;
         Ok(Some(unit))
