@@ -20,6 +20,9 @@ apparmor_parser -r /etc/apparmor.d/usr.lib.confine.snap-confine
 confine install "$examples/debian12.snap" >/dev/null
 confine install "$examples/hello.snap" >/dev/null
 systemctl stop snap.hello.daemon.service
+# snap run reads the snap file's size where snapd keeps snap files.
+install -d /var/lib/snapd/snaps
+for f in /var/lib/confine/snaps/*.snap; do ln -sf "$f" /var/lib/snapd/snaps/; done
 # snap run checks that snapd's launcher exists before it execs it.
 mount --bind /bin/true /usr/lib/confine/snap-confine
 mount --bind /bin/true /usr/lib/snapd/snap-confine
