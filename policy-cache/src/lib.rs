@@ -12,9 +12,12 @@
 //!
 //! Readers and writers live together here so the launcher (reader) and the
 //! compiler (writer) cannot drift apart. The Landlock policy format, the
-//! other file the launcher enforces, is in [`landlock`].
+//! other file the launcher enforces, is in [`landlock`]; snapd's mount
+//! profiles, which the policy tools write and `snap-update-ns` applies, in
+//! [`fstab`].
 #![forbid(unsafe_code)]
 
+pub mod fstab;
 pub mod landlock;
 
 use std::fmt;
