@@ -20,6 +20,7 @@ pub mod invocation;
 pub mod landlock;
 pub mod launch;
 pub mod lock;
+pub mod mount_profile;
 pub mod mountinfo;
 pub mod ns;
 pub mod privs;

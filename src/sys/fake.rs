@@ -3,7 +3,7 @@
 //! instead of performed, and any call can be made to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit};
+use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit};
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -42,6 +42,9 @@ pub struct FakeSys {
     /// Filesystem types to report for paths under the fake root (for
     /// cgroupfs, cgroup2 and bpffs mounts that are not really there).
     pub fs_types: RefCell<std::collections::HashMap<String, i64>>,
+    /// Paths under the fake root whose file system `statfs` reports as
+    /// mounted read-only (and everything below them).
+    pub read_only: RefCell<Vec<String>>,
     /// Files under the fake root that `fstat` reports as device nodes:
     /// path to (file type bits, `st_rdev`).
     pub device_nodes: RefCell<std::collections::HashMap<String, (u32, u64)>>,
@@ -139,6 +142,7 @@ impl FakeSys {
             initial_caps: CapState { effective: !0 >> 23, permitted: !0 >> 23, inheritable: 0 },
             fs_types: RefCell::new(std::collections::HashMap::new()),
             device_nodes: RefCell::new(std::collections::HashMap::new()),
+            read_only: RefCell::new(Vec::new()),
             bpf: RefCell::new(FakeBpf::default()),
             memlock: Cell::new((8 << 20, 8 << 20)),
             supplementary: RefCell::new(Vec::new()),
@@ -303,6 +307,14 @@ impl Sys for FakeSys {
     }
     fn fstat(&self, fd: BorrowedFd<'_>) -> Result<FileStat> {
         let mut st = self.linux.fstat(fd)?;
+        // A subtree given a file system type of its own is a device of its own.
+        if !self.fs_types.borrow().is_empty() {
+            let path = self.fd_path(fd);
+            let under = |p: &str| p == "/" || path == p || path.starts_with(&format!("{p}/"));
+            if let Some(p) = self.fs_types.borrow().keys().filter(|p| under(p)).max_by_key(|p| p.len()) {
+                st.dev = 0x1000 + p.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)) & 0xffff);
+            }
+        }
         // Only the stand-in regular file itself (a symlink put there later is not a device).
         if let Some((kind, rdev)) = self.device_nodes.borrow().get(&self.fd_path(fd)).filter(|_| st.is_file()) {
             st.mode = (st.mode & 0o7777) | kind;
@@ -408,6 +420,21 @@ impl Sys for FakeSys {
         }
         self.linux.fs_type(fd)
     }
+    fn statfs(&self, fd: BorrowedFd<'_>) -> Result<FsInfo> {
+        let path = self.fd_path(fd);
+        let under = |p: &str| p == "/" || path == p || path.starts_with(&format!("{p}/"));
+        let magic = self.fs_types.borrow().iter().filter(|(p, _)| under(p)).max_by_key(|(p, _)| p.len()).map(|(_, m)| *m);
+        let magic = match magic {
+            Some(m) => m,
+            None => self.linux.fs_type(fd)?,
+        };
+        let read_only = self.read_only.borrow().iter().any(|p| under(p));
+        Ok(FsInfo { magic, read_only, nosuid: false, nodev: false, noexec: false })
+    }
+    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
+        self.record(format!("renameat({}, {})", from.to_string_lossy(), to.to_string_lossy()))?;
+        self.linux.renameat(dir, from, to)
+    }
     fn mount(
         &self,
         source: Source<'_>,
@@ -428,6 +455,9 @@ impl Sys for FakeSys {
     }
     fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno> {
         self.record(format!("umount({target}{})", if lazy { ", lazy" } else { "" }))
+    }
+    fn umount_fd(&self, _target: BorrowedFd<'_>, target_path: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.record(format!("umount({target_path}{})", if lazy { ", lazy" } else { "" }))
     }
     fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {
         self.record(format!("pivot_root({new_root}, {put_old})"))

@@ -3,7 +3,7 @@
 #![allow(unsafe_code)]
 
 use super::{
-    BpfInsn, BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit,
+    BpfInsn, BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit,
 };
 use crate::error::{Context, Error, Result};
 use nix::errno::Errno;
@@ -483,6 +483,23 @@ impl Sys for LinuxSys {
         Ok(fs.filesystem_type().0 as i64)
     }
 
+    fn statfs(&self, fd: BorrowedFd<'_>) -> Result<FsInfo> {
+        let fs = fstatfs(fd).context(|| "inspect a filesystem")?;
+        use nix::sys::statvfs::FsFlags;
+        let flags = fs.flags();
+        Ok(FsInfo {
+            magic: fs.filesystem_type().0 as i64,
+            read_only: flags.contains(FsFlags::ST_RDONLY),
+            nosuid: flags.contains(FsFlags::ST_NOSUID),
+            nodev: flags.contains(FsFlags::ST_NODEV),
+            noexec: flags.contains(FsFlags::ST_NOEXEC),
+        })
+    }
+
+    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
+        nix::fcntl::renameat(dir, from, dir, to)
+    }
+
     fn mount(
         &self,
         source: Source<'_>,
@@ -508,6 +525,13 @@ impl Sys for LinuxSys {
             flags |= MntFlags::MNT_DETACH;
         }
         nix::mount::umount2(target, flags)
+    }
+
+    fn umount_fd(&self, target: BorrowedFd<'_>, _target_path: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        // The magic link resolves to what the descriptor refers to: it is
+        // followed on purpose (no UMOUNT_NOFOLLOW), and nothing else is.
+        let flags = if lazy { MntFlags::MNT_DETACH } else { MntFlags::empty() };
+        nix::mount::umount2(format!("/proc/self/fd/{}", target.as_raw_fd()).as_str(), flags)
     }
 
     fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {

@@ -152,6 +152,19 @@ impl<F> LandlockRuleset<F> {
     }
 }
 
+/// What `fstatfs` says about the file system holding a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FsInfo {
+    /// `f_type`.
+    pub magic: i64,
+    /// Mounted read-only (`ST_RDONLY` in `f_flags`).
+    pub read_only: bool,
+    /// The mount's `nosuid`, `nodev` and `noexec` flags.
+    pub nosuid: bool,
+    pub nodev: bool,
+    pub noexec: bool,
+}
+
 /// The kind of a directory entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EntryKind {
@@ -243,6 +256,10 @@ pub trait Sys {
     fn random_suffix(&self) -> Result<String>;
     /// The `f_type` of the filesystem holding `fd`.
     fn fs_type(&self, fd: BorrowedFd<'_>) -> Result<i64>;
+    /// The type and read-only flag of the filesystem holding `fd`.
+    fn statfs(&self, fd: BorrowedFd<'_>) -> Result<FsInfo>;
+    /// `renameat(dir, from, dir, to)`.
+    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno>;
 
     // Mounts and namespaces.
     /// Mounts onto the open `target`; `target_path` is the path it was
@@ -258,6 +275,10 @@ pub trait Sys {
     ) -> std::result::Result<(), Errno>;
     /// `umount2(target, UMOUNT_NOFOLLOW [| MNT_DETACH])` by path.
     fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno>;
+    /// Unmounts the mount whose root the open `target` is (through its
+    /// descriptor, so no path is resolved again); `target_path` is the
+    /// path it was opened at, for messages. `[MNT_DETACH]`.
+    fn umount_fd(&self, target: BorrowedFd<'_>, target_path: &str, lazy: bool) -> std::result::Result<(), Errno>;
     fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno>;
     fn unshare_mount_ns(&self) -> Result<()>;
     fn setns_mount(&self, ns: BorrowedFd<'_>) -> Result<()>;
