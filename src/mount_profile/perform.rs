@@ -436,4 +436,4 @@ impl<S: Sys> Performer<'_, S> {
 
 #[cfg(test)]
 #[path = "perform_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -43,8 +43,12 @@ pub struct FakeSys {
     /// cgroupfs, cgroup2 and bpffs mounts that are not really there).
     pub fs_types: RefCell<std::collections::HashMap<String, i64>>,
     /// Paths under the fake root whose file system `statfs` reports as
-    /// mounted read-only (and everything below them).
+    /// mounted read-only (and everything below them): nothing can be made
+    /// there (`EROFS`) until a tmpfs is mounted over it.
     pub read_only: RefCell<Vec<String>>,
+    /// Where tmpfs mounts were made through the fake (they make what is
+    /// below them writable again).
+    pub tmpfs_mounts: RefCell<Vec<String>>,
     /// Files under the fake root that `fstat` reports as device nodes:
     /// path to (file type bits, `st_rdev`).
     pub device_nodes: RefCell<std::collections::HashMap<String, (u32, u64)>>,
@@ -143,6 +147,7 @@ impl FakeSys {
             fs_types: RefCell::new(std::collections::HashMap::new()),
             device_nodes: RefCell::new(std::collections::HashMap::new()),
             read_only: RefCell::new(Vec::new()),
+            tmpfs_mounts: RefCell::new(Vec::new()),
             bpf: RefCell::new(FakeBpf::default()),
             memlock: Cell::new((8 << 20, 8 << 20)),
             supplementary: RefCell::new(Vec::new()),
@@ -219,6 +224,20 @@ impl FakeSys {
     /// Reports filesystem type `magic` for `path` (under the fake root).
     pub fn set_fs_type(&self, path: &str, magic: i64) {
         self.fs_types.borrow_mut().insert(path.to_string(), magic);
+    }
+
+    /// Whether `path` is on a read-only file system: the nearest of the
+    /// read-only paths and the tmpfs mounts above it decides.
+    pub fn is_read_only(&self, path: &str) -> bool {
+        let under = |p: &str| p == "/" || path == p || path.starts_with(&format!("{p}/"));
+        let ro = self.read_only.borrow().iter().filter(|p| under(p)).map(|p| p.len()).max();
+        let rw = self.tmpfs_mounts.borrow().iter().filter(|p| under(p)).map(|p| p.len()).max();
+        ro.is_some_and(|r| rw.is_none_or(|w| w < r))
+    }
+
+    fn child_path(&self, dir: BorrowedFd<'_>, name: &OsStr) -> String {
+        let d = self.fd_path(dir);
+        format!("{}/{}", d.trim_end_matches('/'), name.to_string_lossy())
     }
 
     /// Pins a new map at `path` holding `keys`, as an earlier launch would have.
@@ -299,10 +318,20 @@ impl Sys for FakeSys {
     }
     fn openat(&self, dir: BorrowedFd<'_>, name: &OsStr, flags: OFlag, mode: Mode) -> Result<OwnedFd> {
         self.rec(format!("openat({})", name.to_string_lossy()))?;
+        if flags.contains(OFlag::O_CREAT) && self.is_read_only(&self.child_path(dir, name)) {
+            return Err(Error::errno(format!("open {}", name.to_string_lossy()), Errno::EROFS));
+        }
         self.linux.openat(dir, name, flags, mode)
     }
     fn mkdirat(&self, dir: BorrowedFd<'_>, name: &OsStr, mode: Mode) -> std::result::Result<(), Errno> {
         self.record(format!("mkdirat({}, {:04o})", name.to_string_lossy(), mode.bits()))?;
+        if self.is_read_only(&self.child_path(dir, name)) {
+            // As the kernel: an existing entry says so first.
+            return match self.linux.lstatat(dir, name) {
+                Ok(_) => Err(Errno::EEXIST),
+                Err(_) => Err(Errno::EROFS),
+            };
+        }
         self.linux.mkdirat(dir, name, mode)
     }
     fn fstat(&self, fd: BorrowedFd<'_>) -> Result<FileStat> {
@@ -379,6 +408,9 @@ impl Sys for FakeSys {
     }
     fn symlinkat(&self, target: &str, dir: BorrowedFd<'_>, name: &OsStr) -> std::result::Result<(), Errno> {
         self.record(format!("symlinkat({target}, {})", name.to_string_lossy()))?;
+        if self.is_read_only(&self.child_path(dir, name)) {
+            return Err(Errno::EROFS);
+        }
         self.linux.symlinkat(target, dir, name)
     }
     fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno> {
@@ -428,7 +460,7 @@ impl Sys for FakeSys {
             Some(m) => m,
             None => self.linux.fs_type(fd)?,
         };
-        let read_only = self.read_only.borrow().iter().any(|p| under(p));
+        let read_only = self.is_read_only(&path);
         Ok(FsInfo { magic, read_only, nosuid: false, nodev: false, noexec: false })
     }
     fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
@@ -449,15 +481,33 @@ impl Sys for FakeSys {
             Source::Path(p) => p.to_string(),
             Source::Fd(_) => "fd".to_string(),
         };
+        let tmpfs = fstype == Some("tmpfs") && !flags.contains(nix::mount::MsFlags::MS_REMOUNT);
         let names: Vec<&str> = flags.iter_names().map(|(n, _)| n).collect();
         let flags = if names.is_empty() { "0".to_string() } else { names.join("|") };
-        self.record(format!("mount({source}, {target}, {}, {flags}, {})", fstype.unwrap_or("-"), data.unwrap_or("-")))
+        self.record(format!("mount({source}, {target}, {}, {flags}, {})", fstype.unwrap_or("-"), data.unwrap_or("-")))?;
+        // A tmpfs makes what is below it writable (and a file system of its own).
+        let at = self.fd_path(_target);
+        if tmpfs && at != "/.phantom" {
+            self.tmpfs_mounts.borrow_mut().push(at.clone());
+            self.fs_types.borrow_mut().insert(at, 0x0102_1994);
+        }
+        Ok(())
     }
     fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno> {
         self.record(format!("umount({target}{})", if lazy { ", lazy" } else { "" }))
     }
-    fn umount_fd(&self, _target: BorrowedFd<'_>, target_path: &str, lazy: bool) -> std::result::Result<(), Errno> {
-        self.record(format!("umount({target_path}{})", if lazy { ", lazy" } else { "" }))
+    fn umount_fd(&self, target: BorrowedFd<'_>, target_path: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.record(format!("umount({target_path}{})", if lazy { ", lazy" } else { "" }))?;
+        // A tmpfs mounted through the fake goes away.
+        let at = self.fd_path(target);
+        let mut mounts = self.tmpfs_mounts.borrow_mut();
+        if let Some(i) = mounts.iter().rposition(|m| *m == at) {
+            mounts.remove(i);
+            if !mounts.contains(&at) {
+                self.fs_types.borrow_mut().remove(&at);
+            }
+        }
+        Ok(())
     }
     fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {
         self.record(format!("pivot_root({new_root}, {put_old})"))
