@@ -2,8 +2,11 @@
 //! the apps and hooks that use them.
 //!
 //! Every error names the field it is about and starts with "cannot".
-//! Unknown fields are ignored, as snapd ignores them (snap.yaml grows new
-//! fields over time). Unsupported hook names are dropped, as snapd does.
+//! Unknown fields inside apps, hooks, plugs and slots are ignored, as snapd
+//! ignores them (snap.yaml grows new fields over time); an unknown
+//! top-level key is kept as a warning ([`SnapYaml::warnings`]) that the
+//! commands print, and `layouts` (for `layout`) is an error, as in snapd.
+//! Unsupported hook names are dropped, as snapd does.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,11 +15,13 @@ use std::path::Path;
 use yaml_rust2::{Yaml, YamlLoader};
 
 mod bind;
+pub mod layout;
 pub mod names;
 mod node;
 mod parts;
 
 use bind::bind;
+pub use layout::{Layout, LayoutKind, SnapDirs};
 pub use node::Attrs;
 use node::{child, get, Node};
 use parts::{app, environment, hook, ports};
@@ -164,7 +169,18 @@ pub struct SnapYaml {
     pub hooks: BTreeMap<String, Hook>,
     pub plugs: BTreeMap<String, Port>,
     pub slots: BTreeMap<String, Port>,
+    /// `layout:`, by path.
+    pub layout: BTreeMap<String, Layout>,
+    /// What was ignored (unknown top-level keys), for the user to see.
+    pub warnings: Vec<String>,
 }
+
+/// The top-level keys snapd knows.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "name", "version", "type", "architectures", "assumes", "title", "summary", "description", "license", "provenance", "epoch",
+    "base", "confinement", "grade", "environment", "plugs", "slots", "apps", "hooks", "layout", "system-usernames", "links",
+    "components",
+];
 
 impl SnapYaml {
     /// Reads `<dir>/meta/snap.yaml`, adding the hooks that exist as files in
@@ -225,6 +241,15 @@ pub fn parse_with_hooks(text: &str, implicit_hooks: &[String]) -> Result<SnapYam
         return top.err("the top level must be a map");
     }
     let fields = top.entries()?;
+    let mut warnings = Vec::new();
+    for (key, _) in &fields {
+        if key == "layouts" {
+            return Err(Error::field("layouts", "unknown key: use singular \"layout\" instead of plural \"layouts\""));
+        }
+        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            warnings.push(format!("snap.yaml: unknown top-level key {key:?} ignored"));
+        }
+    }
     let text_of = |key: &str| -> Result<Option<String>, Error> {
         match get(&fields, key) {
             None | Some(Yaml::Null) => Ok(None),
@@ -330,6 +355,11 @@ pub fn parse_with_hooks(text: &str, implicit_hooks: &[String]) -> Result<SnapYam
             slots: Vec::new(),
         });
     }
+    let layout = match get(&fields, "layout") {
+        None | Some(Yaml::Null) => BTreeMap::new(),
+        Some(v) => layout::layouts(v)?,
+    };
+    layout::validate(&layout, &name)?;
     bind(&mut plugs, &apps, &hooks, |a| &a.plugs, |h| &h.plugs);
     bind(&mut slots, &apps, &hooks, |a| &a.slots, |h| &h.slots);
     if let Some(name) = plugs.keys().find(|n| slots.contains_key(*n)) {
@@ -352,6 +382,8 @@ pub fn parse_with_hooks(text: &str, implicit_hooks: &[String]) -> Result<SnapYam
         hooks,
         plugs,
         slots,
+        layout,
+        warnings,
     })
 }
 

@@ -188,3 +188,24 @@ fn implicit_hooks_come_from_meta_hooks() {
     let e = SnapYaml::read_dir(&dir.path().join("nope")).unwrap_err().to_string();
     assert!(e.starts_with("cannot use snap.yaml: cannot read "), "{e}");
 }
+
+#[test]
+fn unknown_top_level_keys_are_reported() {
+    let y = parse("name: ab\nversion: '1'\nwebsite: https://example.com\nicon: x.png\nlinks: {}\n").unwrap();
+    assert_eq!(
+        y.warnings,
+        ["snap.yaml: unknown top-level key \"website\" ignored", "snap.yaml: unknown top-level key \"icon\" ignored"]
+    );
+    let e = parse("name: ab\nversion: '1'\nlayouts:\n  /usr/x: {type: tmpfs}\n").unwrap_err();
+    assert_eq!(e.to_string(), "cannot use snap.yaml: layouts: unknown key: use singular \"layout\" instead of plural \"layouts\"");
+}
+
+#[test]
+fn layouts_are_parsed_and_checked() {
+    let y = parse("name: ab\nversion: '1'\nlayout:\n  /usr/lib/x: {bind: $SNAP/x}\n  /etc/y: {symlink: $SNAP/y}\n").unwrap();
+    assert_eq!(y.layout.keys().collect::<Vec<_>>(), ["/etc/y", "/usr/lib/x"]);
+    let e = parse("name: ab\nversion: '1'\nlayout:\n  /proc/x: {type: tmpfs}\n").unwrap_err();
+    assert_eq!(e.to_string(), "cannot use snap.yaml: layout./proc/x: the layout would make a new top-level directory /proc");
+    let e = parse("name: ab\nversion: '1'\nlayout:\n  /var/lib/snapd/x: {type: tmpfs}\n").unwrap_err();
+    assert_eq!(e.to_string(), "cannot use snap.yaml: layout./var/lib/snapd/x: the layout is in an off-limits area (/var/lib/snapd)");
+}
