@@ -96,6 +96,26 @@ impl Paths {
         self.under("/var/lib/snapd/landlock")
     }
 
+    /// The snaps' desired mount profiles, which `snap-update-ns` applies.
+    pub fn mount_policy_dir(&self) -> PathBuf {
+        self.under("/var/lib/snapd/mount")
+    }
+
+    /// A snap's mount profile, `snap.<instance>.fstab`.
+    pub fn mount_profile(&self, instance: &str) -> PathBuf {
+        self.mount_policy_dir().join(format!("snap.{instance}.fstab"))
+    }
+
+    /// A snap's per-user mount profile, `snap.<instance>.user-fstab`.
+    pub fn user_mount_profile(&self, instance: &str) -> PathBuf {
+        self.mount_policy_dir().join(format!("snap.{instance}.user-fstab"))
+    }
+
+    /// Where preserved namespaces are (`/run/snapd/ns`).
+    pub fn ns_dir(&self) -> PathBuf {
+        self.under("/run/snapd/ns")
+    }
+
     /// The udev rules directory.
     pub fn udev_rules_dir(&self) -> PathBuf {
         self.under("/etc/udev/rules.d")

@@ -23,21 +23,24 @@ pub fn parse_plug_ref(text: &str) -> Result<PlugRef, Error> {
     }
 }
 
-/// The slot name of a slot argument: `system:NAME`, `:NAME` or `NAME`.
-fn parse_slot(text: &str) -> Result<String, Error> {
-    let name = match text.split_once(':') {
-        Some(("" | SYSTEM, name)) => name,
-        Some((snap, _)) => {
-            return Err(Error(format!(
-                "cannot use slot {text:?}: only system slots can be connected to, not slots of snap {snap:?}"
-            )))
-        }
-        None => text,
+/// A slot argument: a system slot (`system:NAME`, `:NAME` or `NAME`), or
+/// a snap's (`SNAP:SLOT`, or `SNAP:` for its only slot that fits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotArg {
+    System(String),
+    Snap { snap: String, slot: Option<String> },
+}
+
+fn parse_slot(text: &str) -> Result<SlotArg, Error> {
+    let arg = match text.split_once(':') {
+        Some(("" | SYSTEM, name)) => SlotArg::System(name.to_owned()),
+        Some((snap, slot)) => SlotArg::Snap { snap: snap.to_owned(), slot: (!slot.is_empty()).then(|| slot.to_owned()) },
+        None => SlotArg::System(text.to_owned()),
     };
-    if name.is_empty() {
+    if arg == SlotArg::System(String::new()) {
         return Err(Error(format!("cannot use slot {text:?}: no slot name")));
     }
-    Ok(name.to_owned())
+    Ok(arg)
 }
 
 /// The interface of a plug of a registered snap.
@@ -61,23 +64,38 @@ fn plug_interface(state: &State, cat: &Catalog, p: &PlugRef) -> Result<String, E
 }
 
 impl Admin {
-    /// Connects a plug to a system slot (by default the one its interface
-    /// has, or the only slot the admin created for it), and puts the snap's
-    /// new policy in force. Returns `None` when it was already connected.
+    /// Connects a plug to a slot: a system slot (by default the one its
+    /// interface has, or the only slot the admin created for it), or for
+    /// content another snap's slot (by default the plug's default provider's
+    /// or the only one with its content tag); then puts the new policy of
+    /// both snaps in force. Returns `None` when it was already connected.
     pub fn connect(&self, p: &PlugRef, slot: Option<&str>) -> Result<Option<Report>, Error> {
         let what = format!("connect {}:{}", p.snap, p.plug);
-        let slot_name = slot.map(parse_slot).transpose()?;
+        let slot_arg = slot.map(parse_slot).transpose()?;
         self.change(&what, |state, cat| {
             let interface = plug_interface(state, cat, p)?;
-            let name = match slot_name {
-                Some(n) => n,
-                None => {
-                    slots::default_slot(state, cat, &interface).map_err(|e| Error(format!("cannot {what}: {e}")))?
+            let on_snap = cat.get(&interface).and_then(|i| i.computed).is_some_and(|c| c.slot_on_snap());
+            let slot_ref = match (slot_arg, on_snap) {
+                (Some(SlotArg::System(_)), true) => {
+                    return Err(Error(format!("cannot {what}: interface {interface} connects to a snap's slot (SNAP:SLOT)")))
+                }
+                (Some(SlotArg::Snap { snap, .. }), false) => {
+                    return Err(Error(format!("cannot {what}: interface {interface} connects to system slots, not slots of snap {snap:?}")))
+                }
+                (Some(SlotArg::Snap { snap, slot }), true) => {
+                    super::content::pick_slot(state, p, Some(&snap), slot.as_deref()).map_err(|e| Error(format!("cannot {what}: {e}")))?
+                }
+                (None, true) => super::content::pick_slot(state, p, None, None).map_err(|e| Error(format!("cannot {what}: {e}")))?,
+                (slot, false) => {
+                    let name = match slot {
+                        Some(SlotArg::System(n)) => n,
+                        _ => slots::default_slot(state, cat, &interface).map_err(|e| Error(format!("cannot {what}: {e}")))?,
+                    };
+                    slots::check_slot(state, cat, &name, &interface).map_err(|e| Error(format!("cannot {what}: {e}")))?;
+                    format!("{SYSTEM}:{name}")
                 }
             };
-            slots::check_slot(state, cat, &name, &interface).map_err(|e| Error(format!("cannot {what}: {e}")))?;
             let key = plug_ref(&p.snap, &p.plug);
-            let slot_ref = format!("{SYSTEM}:{name}");
             if let Some(existing) = state.connections.get(&key) {
                 if existing.slot == slot_ref {
                     return Ok(None);
@@ -91,13 +109,26 @@ impl Admin {
                 key.clone(),
                 Connection {
                     interface,
-                    slot: slot_ref,
+                    slot: slot_ref.clone(),
                     auto: false,
                 },
             );
             state.undesired.remove(&key);
-            self.deploy(state, &p.snap, false).map(Some)
+            let report = self.deploy(state, &p.snap, false)?;
+            self.deploy_slot_snap(state, &slot_ref)?;
+            Ok(Some(report))
         })
+    }
+
+    /// Regenerates the policy of the snap whose slot `slot_ref` is, if it
+    /// is a snap's (its apps may get rules for what it shares).
+    pub(super) fn deploy_slot_snap(&self, state: &State, slot_ref: &str) -> Result<(), Error> {
+        if let Some((snap, _)) = slots::snap_slot(slot_ref) {
+            if state.snaps.contains_key(&snap) {
+                self.deploy(state, &snap, false)?;
+            }
+        }
+        Ok(())
     }
 
     /// Disconnects a plug and puts the snap's new policy in force. A plug
@@ -116,7 +147,9 @@ impl Admin {
             if conn.auto {
                 state.undesired.insert(key);
             }
-            self.deploy(state, &p.snap, false)
+            let report = self.deploy(state, &p.snap, false)?;
+            self.deploy_slot_snap(state, &conn.slot)?;
+            Ok(report)
         })
     }
 }
@@ -138,10 +171,11 @@ mod tests {
         for bad in ["a", ":b", "a:", "a:b:c"] {
             assert!(parse_plug_ref(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_slot("system:tty").unwrap(), "tty");
-        assert_eq!(parse_slot(":tty").unwrap(), "tty");
-        assert_eq!(parse_slot("tty").unwrap(), "tty");
-        assert!(parse_slot("other:tty").unwrap_err().0.contains("only system slots"));
+        assert_eq!(parse_slot("system:tty").unwrap(), SlotArg::System("tty".into()));
+        assert_eq!(parse_slot(":tty").unwrap(), SlotArg::System("tty".into()));
+        assert_eq!(parse_slot("tty").unwrap(), SlotArg::System("tty".into()));
+        assert_eq!(parse_slot("other:tty").unwrap(), SlotArg::Snap { snap: "other".into(), slot: Some("tty".into()) });
+        assert_eq!(parse_slot("other:").unwrap(), SlotArg::Snap { snap: "other".into(), slot: None });
         assert!(parse_slot(":").is_err());
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! Only root may change anything on the real system.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
@@ -14,11 +15,12 @@ use naming::InstanceName;
 use crate::deploy::{self, Parser, Report};
 use crate::interfaces::{self, catalog, Catalog, Interface, SlotAttrs};
 use crate::paths::Paths;
-use crate::policy::{self, Connected, PolicyFiles, Snap};
+use crate::policy::{self, Connected, ConnectedSlot, PolicyFiles, Snap};
 use crate::snapyaml::{self, SnapYaml};
 use crate::state::{self, State};
 
 mod connect;
+mod content;
 mod listing;
 mod register;
 mod slots;
@@ -164,50 +166,84 @@ impl Admin {
     /// The generated policy of a registered snap, from the state.
     pub fn policy_of(&self, state: &State, instance: &str) -> Result<PolicyFiles, Error> {
         let cat = catalog()?;
-        let snap = state
-            .snaps
-            .get(instance)
-            .ok_or_else(|| Error(format!("cannot find snap {instance:?}: it is not registered")))?;
-        let yaml = parse_registered(snap)?;
-        let inst =
-            InstanceName::parse(instance).map_err(|e| Error(format!("cannot use instance name {instance:?}: {e}")))?;
-        let mut attrs: Vec<(String, &Interface, SlotAttrs)> = Vec::new();
+        let me = Loaded::load(state, instance)?;
+        // Every snap at the other end of one of its connections, either way.
+        let mut peers: BTreeMap<String, Loaded> = BTreeMap::new();
+        let mut plug_rows: Vec<(String, &Interface, SlotAttrs, Option<(String, String)>)> = Vec::new();
         for (plug, conn) in state.connections_of(instance) {
             let iface = cat
                 .get(&conn.interface)
                 .ok_or_else(|| Error(format!("cannot find interface {}", conn.interface)))?;
-            attrs.push((plug, iface, slots::slot_attrs(state, &conn.slot)?));
+            let peer = slots::snap_slot(&conn.slot);
+            if let Some((snap, _)) = &peer {
+                if !peers.contains_key(snap) {
+                    peers.insert(snap.clone(), Loaded::load(state, snap)?);
+                }
+            }
+            plug_rows.push((plug, iface, slots::slot_attrs(state, &conn.slot)?, peer));
         }
-        let connected: Vec<Connected<'_>> = attrs
+        let mut slot_rows: Vec<(String, &Interface, String, String)> = Vec::new();
+        for (key, conn) in &state.connections {
+            let Some((snap, slot)) = slots::snap_slot(&conn.slot) else { continue };
+            let Some((plug_snap, plug)) = key.split_once(':') else { continue };
+            if snap != instance {
+                continue;
+            }
+            let iface = cat.get(&conn.interface).ok_or_else(|| Error(format!("cannot find interface {}", conn.interface)))?;
+            if !peers.contains_key(plug_snap) {
+                peers.insert(plug_snap.to_owned(), Loaded::load(state, plug_snap)?);
+            }
+            slot_rows.push((slot, iface, plug_snap.to_owned(), plug.to_owned()));
+        }
+        let connected: Vec<Connected<'_>> = plug_rows
             .iter()
-            .map(|(plug, iface, a)| Connected {
+            .map(|(plug, iface, a, slot)| Connected {
                 plug,
                 interface: iface,
                 slot_attrs: a,
+                slot_snap: slot.as_ref().and_then(|(snap, port)| peers.get(snap).map(|p| p.peer(port))),
             })
             .collect();
+        let connected_slots: Vec<ConnectedSlot<'_>> = slot_rows
+            .iter()
+            .filter_map(|(slot, iface, snap, plug)| Some(ConnectedSlot { slot, interface: iface, plug_snap: peers.get(snap)?.peer(plug) }))
+            .collect();
         let snap = Snap {
-            yaml: &yaml,
-            instance: &inst,
-            revision: &snap.revision,
+            yaml: &me.yaml,
+            instance: &me.instance,
+            revision: &me.revision,
         };
         let options = policy::Options {
             version_info: self.version_info()?,
             landlock_always: self.landlock_always,
+            host: self.host(),
         };
-        Ok(policy::generate(&snap, &connected, &options)?)
+        Ok(policy::generate(&snap, &connected, &connected_slots, &options)?)
+    }
+
+    /// What the host has that interfaces bind into snaps (under the root:
+    /// a scratch root has none of it).
+    pub fn host(&self) -> interfaces::Host {
+        let font_dirs = interfaces::computed::FONT_DIRS
+            .iter()
+            .chain(interfaces::computed::FONT_CACHE_DIRS)
+            .filter(|d| self.paths.under(d).is_dir())
+            .map(|d| (*d).to_owned())
+            .collect();
+        interfaces::Host { font_dirs }
     }
 
     /// Regenerates and puts in force the policy of a registered snap.
     fn deploy(&self, state: &State, instance: &str, reload_all: bool) -> Result<Report, Error> {
         let files = self.policy_of(state, instance)?;
-        Ok(deploy::apply(
-            &self.paths,
-            &self.parser,
-            instance,
-            Some(&files),
-            reload_all,
-        )?)
+        let mut report = deploy::apply(&self.paths, &self.parser, instance, Some(&files), reload_all)?;
+        if report.mount_profile_changed {
+            match deploy::namespace::refresh(&self.paths, instance) {
+                Ok(done) => report.namespace = Some(done),
+                Err(e) => report.warnings.push(format!("the mount namespace of {instance} was not updated: {e}")),
+            }
+        }
+        Ok(report)
     }
 }
 
@@ -237,6 +273,31 @@ fn cached_version_info(paths: &Paths) -> Option<String> {
 fn remember_version_info(paths: &Paths, line: &str) {
     if let (Some(key), true) = (executable_key(), paths.state_dir().is_dir()) {
         let _ = crate::seccomp::output::write_atomically(&version_cache(paths), format!("{key}\n{line}\n").as_bytes());
+    }
+}
+
+/// A registered snap, parsed.
+struct Loaded {
+    yaml: SnapYaml,
+    instance: InstanceName,
+    revision: String,
+}
+
+impl Loaded {
+    fn load(state: &State, instance: &str) -> Result<Loaded, Error> {
+        let snap = state
+            .snaps
+            .get(instance)
+            .ok_or_else(|| Error(format!("cannot find snap {instance:?}: it is not registered")))?;
+        Ok(Loaded {
+            yaml: parse_registered(snap)?,
+            instance: InstanceName::parse(instance).map_err(|e| Error(format!("cannot use instance name {instance:?}: {e}")))?,
+            revision: snap.revision.clone(),
+        })
+    }
+
+    fn peer<'a>(&'a self, port: &'a str) -> policy::Peer<'a> {
+        policy::Peer { yaml: &self.yaml, instance: &self.instance, revision: &self.revision, port }
     }
 }
 

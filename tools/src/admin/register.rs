@@ -21,6 +21,8 @@ pub struct Registered {
     pub unknown_interfaces: Vec<String>,
     /// Connections dropped because the plug is gone or changed interface.
     pub dropped: Vec<String>,
+    /// What was ignored in its snap.yaml (unknown keys).
+    pub warnings: Vec<String>,
     pub report: Report,
 }
 
@@ -68,6 +70,7 @@ impl Admin {
     pub fn register(&self, dir: &Path, revision: &str, name: Option<&str>) -> Result<Registered, Error> {
         validate_revision(revision)?;
         let (text, yaml, implicit_hooks) = read_snap_dir(dir)?;
+        super::content::validate_ports(&yaml, crate::interfaces::catalog()?)?;
         let instance_text = name.unwrap_or(&yaml.name);
         let instance = InstanceName::parse(instance_text)
             .map_err(|e| Error(format!("cannot use instance name {instance_text:?}: {e}")))?;
@@ -112,19 +115,47 @@ impl Admin {
                 );
                 auto_connected.push(plug);
             }
+            // Content plugs whose default provider is here now, either way.
+            let mut others = std::collections::BTreeSet::new();
+            for (key, slot) in super::content::auto_connections(state, &inst) {
+                let (snap, plug) = key.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap_or_default();
+                state.connections.insert(key, Connection { interface: "content".into(), slot: slot.clone(), auto: true });
+                if snap == inst {
+                    auto_connected.push(plug);
+                    if let Some((provider, _)) = super::slots::snap_slot(&slot) {
+                        others.insert(provider);
+                    }
+                } else {
+                    others.insert(snap);
+                }
+            }
+            // Snaps connected to its slots see its new revision's files.
+            for (key, conn) in &state.connections {
+                if super::slots::snap_slot(&conn.slot).is_some_and(|(s, _)| s == inst) {
+                    if let Some((snap, _)) = key.split_once(':') {
+                        others.insert(snap.to_owned());
+                    }
+                }
+            }
+            others.remove(&inst);
             let unknown_interfaces = yaml
                 .plugs
                 .values()
                 .filter(|p| cat.get(&p.interface).is_none())
                 .map(|p| format!("{} ({})", p.name, p.interface))
                 .collect();
-            let report = self.deploy(state, &inst, true)?;
+            let mut report = self.deploy(state, &inst, true)?;
+            for other in &others {
+                let r = self.deploy(state, other, false)?;
+                report.warnings.extend(r.warnings);
+            }
             Ok(Registered {
                 instance: inst.clone(),
                 revision: revision.to_owned(),
                 auto_connected,
                 unknown_interfaces,
                 dropped,
+                warnings: yaml.warnings.clone(),
                 report,
             })
         })
@@ -138,9 +169,20 @@ impl Admin {
                 return Err(Error(format!("cannot unregister {instance}: it is not registered")));
             }
             let prefix = format!("{instance}:");
-            state.connections.retain(|k, _| !k.starts_with(&prefix));
+            // Snaps plugged into its slots lose those connections.
+            let consumers: std::collections::BTreeSet<String> = state
+                .connections
+                .iter()
+                .filter(|(k, c)| !k.starts_with(&prefix) && super::slots::snap_slot(&c.slot).is_some_and(|(s, _)| s == instance))
+                .filter_map(|(k, _)| k.split_once(':').map(|(s, _)| s.to_owned()))
+                .collect();
+            state.connections.retain(|k, c| !k.starts_with(&prefix) && !super::slots::snap_slot(&c.slot).is_some_and(|(s, _)| s == instance));
             state.undesired.retain(|k| !k.starts_with(&prefix));
-            Ok(deploy::apply(&self.paths, &self.parser, instance, None, false)?)
+            let mut report = deploy::apply(&self.paths, &self.parser, instance, None, false)?;
+            for c in &consumers {
+                report.warnings.extend(self.deploy(state, c, false)?.warnings);
+            }
+            Ok(report)
         })
     }
 }

@@ -10,7 +10,16 @@ use crate::interfaces::{Catalog, SlotAttrs};
 use crate::snapyaml::names;
 use crate::state::{SlotState, State};
 
-/// The attributes of a connection's slot (`system:NAME`).
+/// The snap and slot of a connection's slot when it is a snap's
+/// (`SNAP:SLOT`), not the system's.
+pub fn snap_slot(slot_ref: &str) -> Option<(String, String)> {
+    match slot_ref.split_once(':') {
+        Some((snap, slot)) if snap != SYSTEM && !snap.is_empty() => Some((snap.to_owned(), slot.to_owned())),
+        _ => None,
+    }
+}
+
+/// The attributes of a connection's slot (`system:NAME`; none for a snap's).
 pub fn slot_attrs(state: &State, slot_ref: &str) -> Result<SlotAttrs, Error> {
     let name = slot_ref.strip_prefix(&format!("{SYSTEM}:")).unwrap_or(slot_ref);
     Ok(state.slots.get(name).map(|s| s.attrs.clone()).unwrap_or_default())

@@ -8,10 +8,14 @@
 //!    compiles them (filling apparmor_parser's cache);
 //! 3. only when all of that worked: loads the changed profiles into the
 //!    kernel from the cache, renames them into place, writes the seccomp
-//!    programs and sources, the Landlock policies, the udev rules and the
-//!    device cgroup file (each file replaced atomically), removes the files
-//!    the snap no longer has and unloads their profiles;
+//!    programs and sources, the Landlock policies, the mount profiles, the
+//!    udev rules and the device cgroup file (each file replaced
+//!    atomically), removes the files the snap no longer has and unloads
+//!    their profiles;
 //! 4. tells udev when the rules changed.
+//!
+//! A changed mount profile reaches a snap's preserved namespace through
+//! [`namespace::refresh`], which the caller runs after this.
 //!
 //! A failure in steps 1 and 2 leaves every file and every loaded profile as
 //! it was.
@@ -27,6 +31,7 @@ use crate::policy::PolicyFiles;
 use crate::seccomp::{self, output, Format, IdResolver, Options};
 
 pub mod apparmor;
+pub mod namespace;
 pub mod udev;
 
 pub use apparmor::{Mode, Parser};
@@ -56,6 +61,10 @@ pub struct Report {
     pub profiles_unloaded: Vec<String>,
     /// Problems that did not stop the change (udev not answering, say).
     pub warnings: Vec<String>,
+    /// The snap's mount profile changed (its namespace needs updating).
+    pub mount_profile_changed: bool,
+    /// What was done to its preserved namespace then.
+    pub namespace: Option<namespace::Refreshed>,
 }
 
 /// The policy files of one snap now on disk.
@@ -296,6 +305,26 @@ pub fn apply(
         let path = landlock_dir.join(tag);
         if !same_content(&path, text.as_bytes()) {
             write(&path, text.as_bytes(), &mut report)?;
+        }
+    }
+    let mount_dir = paths.mount_policy_dir();
+    for (path, wanted_text) in [
+        (paths.mount_profile(instance), &wanted.mounts.system),
+        (paths.user_mount_profile(instance), &wanted.mounts.user),
+    ] {
+        let before = fs::read(&path).ok();
+        match wanted_text {
+            Some(text) if files.is_some() => {
+                if before.as_deref() != Some(text.as_bytes()) {
+                    public_dir(&mount_dir)?;
+                    write(&path, text.as_bytes(), &mut report)?;
+                }
+            }
+            _ => remove(&path, &mut report)?,
+        }
+        let changed = fs::read(&path).ok() != before;
+        if changed && path == paths.mount_profile(instance) {
+            report.mount_profile_changed = true;
         }
     }
     let rules_path = paths.udev_rules(instance);

@@ -2,10 +2,12 @@
 
 /// `(name, yaml)` for every file in `tools/data/interfaces/`.
 pub(crate) const FILES: &[(&str, &str)] = &[
+    ("content", include_str!("../../data/interfaces/content.yaml")),
     (
         "custom-device",
         include_str!("../../data/interfaces/custom-device.yaml"),
     ),
+    ("desktop", include_str!("../../data/interfaces/desktop.yaml")),
     (
         "hardware-observe",
         include_str!("../../data/interfaces/hardware-observe.yaml"),
@@ -20,6 +22,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("network", include_str!("../../data/interfaces/network.yaml")),
     ("opengl", include_str!("../../data/interfaces/opengl.yaml")),
     (
+        "personal-files",
+        include_str!("../../data/interfaces/personal-files.yaml"),
+    ),
+    (
         "process-control",
         include_str!("../../data/interfaces/process-control.yaml"),
     ),
@@ -28,6 +34,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../data/interfaces/removable-media.yaml"),
     ),
     ("serial-port", include_str!("../../data/interfaces/serial-port.yaml")),
+    ("system-files", include_str!("../../data/interfaces/system-files.yaml")),
     (
         "system-observe",
         include_str!("../../data/interfaces/system-observe.yaml"),

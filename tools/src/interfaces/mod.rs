@@ -27,9 +27,11 @@ use yaml_rust2::{Yaml, YamlLoader};
 use crate::seccomp::parse as seccomp_parse;
 
 pub mod apparmor_rules;
+pub mod computed;
 mod data;
 pub mod query;
 
+pub use computed::{Computed, Host, Side};
 pub use query::{AppArmorAccess, Grant};
 
 /// When a plug of an interface is connected without the admin asking.
@@ -87,6 +89,9 @@ pub struct Interface {
     pub suppress_ptrace_trace: bool,
     /// It needs ptrace tracing (which cancels the suppression).
     pub uses_ptrace_trace: bool,
+    /// Its policy is also computed from both ends of the connection
+    /// (content, desktop, personal-files, system-files).
+    pub computed: Option<Computed>,
 }
 
 /// The policy of a connected plug, with slot attributes filled in.
@@ -97,6 +102,10 @@ pub struct Rendered {
     pub seccomp: String,
     pub landlock: String,
     pub udev: Vec<String>,
+    /// Entries of the snap's mount profile.
+    pub mounts: Vec<policy_cache::fstab::MountEntry>,
+    /// Entries of the users' mount profile.
+    pub user_mounts: Vec<policy_cache::fstab::MountEntry>,
 }
 
 /// Errors about interfaces and their attributes; the text is for users.
@@ -255,6 +264,7 @@ fn parse_interface(name: &str, text: &str) -> Result<Interface, Error> {
         slot_attributes,
         suppress_ptrace_trace: flag("suppress-ptrace-trace")?,
         uses_ptrace_trace: flag("uses-ptrace-trace")?,
+        computed: Computed::from_name(name),
     };
     // The seccomp lines must parse (placeholders are not allowed there).
     seccomp_parse::parse(&iface.seccomp).map_err(|e| err(format!("seccomp: {e}")))?;
@@ -365,7 +375,32 @@ impl Interface {
             seccomp: self.seccomp.clone(),
             landlock: fill(&self.landlock),
             udev: self.udev.iter().flat_map(|u| expand_line(u, &values)).collect(),
+            mounts: Vec::new(),
+            user_mounts: Vec::new(),
         })
+    }
+
+    /// The policy of a connected plug: what [`Interface::render`] gives,
+    /// and for computed interfaces what the plug (`plug`), the snap whose
+    /// slot it is (`slot`, for content) and the `host` add.
+    pub fn render_plug(&self, attrs: &SlotAttrs, plug: &Side<'_>, slot: Option<&Side<'_>>, host: &Host) -> Result<Rendered, Error> {
+        let mut r = self.render(attrs)?;
+        if let Some(c) = self.computed {
+            let x = c.plug(plug, slot, host)?;
+            r.apparmor.push_str(&x.apparmor);
+            r.apparmor_update_ns.push_str(&x.apparmor_update_ns);
+            r.landlock.push_str(&x.landlock);
+            r.mounts = x.mounts;
+            r.user_mounts = x.user_mounts;
+        }
+        Ok(r)
+    }
+
+    /// The policy a connected slot of a snap gets (content shared writably).
+    pub fn render_slot(&self, plug: &Side<'_>, slot: &Side<'_>) -> Result<Rendered, Error> {
+        let Some(c) = self.computed else { return Ok(Rendered::default()) };
+        let x = c.slot(plug, slot)?;
+        Ok(Rendered { apparmor: x.apparmor, landlock: x.landlock, ..Rendered::default() })
     }
 }
 

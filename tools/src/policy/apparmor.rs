@@ -58,10 +58,19 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// The snippets of the connected plugs, each under a comment naming it,
-/// plus the rules the interfaces' flags call for.
-fn snippets(parts: &[Part<'_>], update_ns: bool) -> String {
+/// One-level rules (`snap-update-ns`'s), indented once whatever they had.
+fn reindent(text: &str) -> String {
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| format!("  {}", l.trim())).collect::<Vec<_>>().join("\n")
+}
+
+/// The snippets of the connected plugs (and slots), each under a comment
+/// naming it, plus the rules the interfaces' flags call for; `first` (the
+/// layouts' rules) goes before them.
+fn snippets(parts: &[Part<'_>], update_ns: bool, first: &str) -> String {
     let mut out: Vec<String> = Vec::new();
+    if !first.trim().is_empty() {
+        out.push(if update_ns { reindent(first) } else { format!("  # ---- Layouts.\n{}", indent(first)) });
+    }
     let mut seen: Vec<&str> = Vec::new();
     for p in parts {
         let text = if update_ns {
@@ -73,12 +82,8 @@ fn snippets(parts: &[Part<'_>], update_ns: bool) -> String {
             continue;
         }
         seen.push(text);
-        out.push(format!(
-            "  # plug {} (interface {})\n{}",
-            p.plug,
-            p.interface.name,
-            indent(text)
-        ));
+        let body = if update_ns { reindent(text) } else { indent(text) };
+        out.push(format!("  # {} (interface {})\n{}", p.label(), p.interface.name, body));
     }
     if !update_ns {
         let suppress = parts.iter().any(|p| p.interface.suppress_ptrace_trace);
@@ -97,15 +102,16 @@ fn snippets(parts: &[Part<'_>], update_ns: bool) -> String {
     }
 }
 
-/// The profile of an app or hook.
-pub fn profile(snap: &Snap<'_>, r: &Runnable, parts: &[Part<'_>]) -> String {
+/// The profile of an app or hook; `layouts` are the rules of the snap's
+/// layouts.
+pub fn profile(snap: &Snap<'_>, r: &Runnable, parts: &[Part<'_>], layouts: &str) -> String {
     let vars = variables(snap, &r.command_name, &r.tag);
     let (template, flags, snips) = match snap.yaml.confinement {
         // Classic snaps get the unconfined template; interface snippets
         // would only narrow nothing.
         Confinement::Classic => (templates::APPARMOR_CLASSIC, FLAGS_COMPLAIN, String::new()),
-        Confinement::Devmode => (templates::APPARMOR_STRICT, FLAGS_COMPLAIN, snippets(parts, false)),
-        Confinement::Strict => (templates::APPARMOR_STRICT, FLAGS_ENFORCE, snippets(parts, false)),
+        Confinement::Devmode => (templates::APPARMOR_STRICT, FLAGS_COMPLAIN, snippets(parts, false, layouts)),
+        Confinement::Strict => (templates::APPARMOR_STRICT, FLAGS_ENFORCE, snippets(parts, false, layouts)),
     };
     fill(
         template,
@@ -118,8 +124,9 @@ pub fn profile(snap: &Snap<'_>, r: &Runnable, parts: &[Part<'_>]) -> String {
     )
 }
 
-/// The snap's `snap-update-ns` profile.
-pub fn update_ns_profile(snap: &Snap<'_>, parts: &[Part<'_>]) -> String {
+/// The snap's `snap-update-ns` profile; `mounts` are the rules of its
+/// layouts and parallel-instance mounts.
+pub fn update_ns_profile(snap: &Snap<'_>, parts: &[Part<'_>], mounts: &str) -> String {
     let name = format!("snap-update-ns.{}", snap.instance);
     let vars = variables(snap, "snap-update-ns", &name);
     fill(
@@ -128,7 +135,7 @@ pub fn update_ns_profile(snap: &Snap<'_>, parts: &[Part<'_>]) -> String {
             ("PROFILE", &name),
             ("INSTANCE", snap.instance.as_str()),
             ("VARIABLES", &vars),
-            ("SNIPPETS", &snippets(parts, true)),
+            ("SNIPPETS", &snippets(parts, true, mounts)),
         ],
     )
 }

@@ -39,17 +39,17 @@ fn scope_name(scope: Scope) -> &'static str {
     }
 }
 
-/// The lines of the connected plugs, each plug's under a comment naming
-/// it, without the rules already in `seen`.
-fn plug_rules(parts: &[Part<'_>], seen: &mut BTreeSet<String>) -> Result<String, Error> {
+/// The lines of the layouts and of the connected plugs, each plug's under
+/// a comment naming it, without the rules already in `seen`.
+fn plug_rules(parts: &[Part<'_>], layouts: &str, seen: &mut BTreeSet<String>) -> Result<String, Error> {
     let mut out = String::new();
-    for p in parts {
+    let blocks = std::iter::once(("layouts".to_owned(), layouts)).chain(parts.iter().map(|p| (format!("{} (interface {})", p.label(), p.interface.name), p.rendered.landlock.as_str())));
+    for (label, text) in blocks {
         let mut lines = Vec::new();
-        for line in p.rendered.landlock.lines() {
+        for line in text.lines() {
             let rule = landlock_rule(line).map_err(|e| {
                 Error(format!(
-                    "cannot generate the Landlock policy of plug {} (interface {}): {e}",
-                    p.plug, p.interface.name
+                    "cannot generate the Landlock policy of {label}: {e}"
                 ))
             })?;
             if let Some(rule) = rule {
@@ -60,10 +60,7 @@ fn plug_rules(parts: &[Part<'_>], seen: &mut BTreeSet<String>) -> Result<String,
             }
         }
         if !lines.is_empty() {
-            out.push_str(&format!(
-                "# plug {} (interface {})\n",
-                p.plug, p.interface.name
-            ));
+            out.push_str(&format!("# {label}\n"));
             for l in lines {
                 out.push_str(&l);
                 out.push('\n');
@@ -82,6 +79,7 @@ pub fn policy(
     snap: &Snap<'_>,
     r: &Runnable,
     parts: &[Part<'_>],
+    layouts: &str,
     apply_always: bool,
 ) -> Result<Option<String>, Error> {
     let mode = match snap.yaml.confinement {
@@ -116,7 +114,7 @@ pub fn policy(
     for line in text.lines() {
         let trimmed = line.trim();
         if trimmed == "{{RULES}}" {
-            out.push_str(&plug_rules(parts, &mut seen)?);
+            out.push_str(&plug_rules(parts, layouts, &mut seen)?);
             continue;
         }
         let header = ["landlock-policy ", "mode ", "apply "]
@@ -138,9 +136,9 @@ pub fn policy(
                 .find(|p| p.interface.landlock_unscope.contains(&scope))
             {
                 out.push_str(&format!(
-                    "# scope {}: lifted by plug {} (interface {})\n",
+                    "# scope {}: lifted by {} (interface {})\n",
                     scope_name(scope),
-                    p.plug,
+                    p.label(),
                     p.interface.name
                 ));
                 continue;

@@ -1,7 +1,7 @@
 //! The policy of one snap, generated as text: an AppArmor profile, a
 //! seccomp `.src` and (but for classic snaps) a Landlock policy per app and
-//! hook, the snap's `snap-update-ns` profile, its udev rules and its device
-//! cgroup file.
+//! hook, the snap's `snap-update-ns` profile, its mount profiles, its udev
+//! rules and its device cgroup file.
 //!
 //! Nothing here touches the system; [`crate::deploy`] writes and loads the
 //! result.
@@ -11,14 +11,16 @@ use std::fmt;
 
 use naming::InstanceName;
 
-use crate::interfaces::{Interface, Rendered, SlotAttrs};
-use crate::snapyaml::{Confinement, SnapYaml};
+use crate::interfaces::{Host, Interface, Rendered, Side, SlotAttrs};
+use crate::snapyaml::{Confinement, SnapDirs, SnapYaml};
 
 pub mod apparmor;
 pub mod landlock;
+pub mod mount;
 pub mod seccomp_src;
 pub mod templates;
 pub mod udev;
+pub mod update_ns;
 
 /// A snap as the policy sees it.
 #[derive(Debug, Clone, Copy)]
@@ -34,8 +36,44 @@ pub struct Snap<'a> {
 pub struct Connected<'a> {
     pub plug: &'a str,
     pub interface: &'a Interface,
-    /// The attributes of the slot it is connected to.
+    /// The attributes of the slot it is connected to (a system slot's).
     pub slot_attrs: &'a SlotAttrs,
+    /// The snap whose slot it is, when it is a snap's slot (content).
+    pub slot_snap: Option<Peer<'a>>,
+}
+
+/// The snap at the other end of a connection, and its plug or slot.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer<'a> {
+    pub yaml: &'a SnapYaml,
+    pub instance: &'a InstanceName,
+    pub revision: &'a str,
+    /// The name of its plug or slot.
+    pub port: &'a str,
+}
+
+/// A slot of the snap connected to another snap's plug.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectedSlot<'a> {
+    pub slot: &'a str,
+    pub interface: &'a Interface,
+    pub plug_snap: Peer<'a>,
+}
+
+impl<'a> Peer<'a> {
+    /// This end as the interfaces see it (`slot`: the port is a slot).
+    fn side(&self, slot: bool) -> Result<Side<'a>, Error> {
+        let ports = if slot { &self.yaml.slots } else { &self.yaml.plugs };
+        let port = ports.get(self.port).ok_or_else(|| {
+            Error(format!("cannot generate the policy of {}: snap {} has no {} {:?}", self.instance, self.instance, if slot { "slot" } else { "plug" }, self.port))
+        })?;
+        Ok(Side {
+            dirs: SnapDirs { name: self.instance.snap_name(), revision: self.revision },
+            instance: self.instance.as_str(),
+            name: self.port,
+            attrs: &port.attrs,
+        })
+    }
 }
 
 /// Choices the caller makes.
@@ -46,6 +84,8 @@ pub struct Options {
     /// Whether the launcher applies the Landlock policies on top of
     /// AppArmor too (`apply always`), not only where AppArmor is missing.
     pub landlock_always: bool,
+    /// What the host has that interfaces bind in (fonts).
+    pub host: Host,
 }
 
 /// The generated files, by name.
@@ -61,6 +101,8 @@ pub struct PolicyFiles {
     pub udev_rules: Option<String>,
     /// The device cgroup file (always written: the launcher waits for it).
     pub device: String,
+    /// The mount profiles (`snap.<instance>.fstab`, `.user-fstab`).
+    pub mounts: mount::Profiles,
 }
 
 /// Why a policy could not be generated.
@@ -105,15 +147,27 @@ pub fn runnables(yaml: &SnapYaml, instance: &InstanceName) -> Vec<Runnable> {
     apps.chain(hooks).collect()
 }
 
-/// A connected plug's rendered policy, with the interface it came from.
+/// A connected plug's or slot's rendered policy, with the interface it
+/// came from.
 struct Snippet<'a> {
-    plug: &'a str,
+    /// The plug's or slot's name.
+    port: &'a str,
+    slot: bool,
     interface: &'a Interface,
     rendered: Rendered,
 }
 
-/// Generates every file of the snap's policy.
-pub fn generate(snap: &Snap<'_>, connected: &[Connected<'_>], options: &Options) -> Result<PolicyFiles, Error> {
+impl Snippet<'_> {
+    /// Whether an app (or a hook, `hook`) named `name` uses it.
+    fn used_by(&self, yaml: &SnapYaml, name: &str, hook: bool) -> bool {
+        let ports = if self.slot { &yaml.slots } else { &yaml.plugs };
+        ports.get(self.port).is_some_and(|p| if hook { p.hooks.iter().any(|h| h == name) } else { p.apps.iter().any(|a| a == name) })
+    }
+}
+
+/// Renders the snap's connected plugs and slots, sorted by name (plugs first).
+fn render_all<'a>(snap: &Snap<'a>, connected: &[Connected<'a>], slots: &[ConnectedSlot<'a>], options: &Options) -> Result<Vec<Snippet<'a>>, Error> {
+    let me = |port: &'a str, slot: bool| Peer { yaml: snap.yaml, instance: snap.instance, revision: snap.revision, port }.side(slot);
     let mut rendered = Vec::new();
     for c in connected {
         let plug = snap.yaml.plugs.get(c.plug).ok_or_else(|| {
@@ -128,39 +182,39 @@ pub fn generate(snap: &Snap<'_>, connected: &[Connected<'_>], options: &Options)
                 snap.instance, c.plug, plug.interface, c.interface.name
             )));
         }
-        let r = c.interface.render(c.slot_attrs).map_err(|e| Error(e.0))?;
-        rendered.push(Snippet {
-            plug: c.plug,
-            interface: c.interface,
-            rendered: r,
-        });
+        let peer = c.slot_snap.map(|p| p.side(true)).transpose()?;
+        let r = c.interface.render_plug(c.slot_attrs, &me(c.plug, false)?, peer.as_ref(), &options.host).map_err(|e| Error(e.0))?;
+        rendered.push(Snippet { port: c.plug, slot: false, interface: c.interface, rendered: r });
     }
-    rendered.sort_by(|a, b| a.plug.cmp(b.plug));
+    rendered.sort_by(|a, b| a.port.cmp(b.port));
+    let mut slot_parts = Vec::new();
+    for s in slots {
+        let r = s.interface.render_slot(&s.plug_snap.side(false)?, &me(s.slot, true)?).map_err(|e| Error(e.0))?;
+        slot_parts.push(Snippet { port: s.slot, slot: true, interface: s.interface, rendered: r });
+    }
+    slot_parts.sort_by(|a, b| a.port.cmp(b.port));
+    rendered.extend(slot_parts);
+    Ok(rendered)
+}
 
+/// Generates every file of the snap's policy: `connected` are its
+/// connected plugs, `slots` its slots connected to other snaps' plugs.
+pub fn generate(snap: &Snap<'_>, connected: &[Connected<'_>], slots: &[ConnectedSlot<'_>], options: &Options) -> Result<PolicyFiles, Error> {
+    let rendered = render_all(snap, connected, slots, options)?;
     let mut files = PolicyFiles::default();
     let runnables = runnables(snap.yaml, snap.instance);
+    let layouts = Layouts { apparmor: mount::layout_apparmor(snap), landlock: mount::layout_landlock(snap) };
     let mut udev_entries = Vec::new();
     for r in &runnables {
-        let mine: Vec<&Snippet<'_>> = rendered
-            .iter()
-            .filter(|s| {
-                snap.yaml.plugs.get(s.plug).is_some_and(|p| {
-                    if r.is_hook {
-                        p.hooks.contains(&r.name)
-                    } else {
-                        p.apps.contains(&r.name)
-                    }
-                })
-            })
-            .collect();
+        let mine: Vec<&Snippet<'_>> = rendered.iter().filter(|s| s.used_by(snap.yaml, &r.name, r.is_hook)).collect();
         files
             .apparmor
-            .insert(r.tag.clone(), apparmor::profile(snap, r, &mine_parts(&mine)));
+            .insert(r.tag.clone(), apparmor::profile(snap, r, &mine_parts(&mine), &layouts.apparmor));
         files.seccomp.insert(
             r.tag.clone(),
             seccomp_src::source(snap, &mine_parts(&mine), &options.version_info),
         );
-        if let Some(text) = landlock::policy(snap, r, &mine_parts(&mine), options.landlock_always)? {
+        if let Some(text) = landlock::policy(snap, r, &mine_parts(&mine), &layouts.landlock, options.landlock_always)? {
             files.landlock.insert(r.tag.clone(), text);
         }
         for s in &mine {
@@ -173,12 +227,15 @@ pub fn generate(snap: &Snap<'_>, connected: &[Connected<'_>], options: &Options)
             }
         }
     }
+    let plugs: Vec<&Snippet<'_>> = rendered.iter().filter(|s| !s.slot).collect();
     if !runnables.is_empty() {
-        let all: Vec<&Snippet<'_>> = rendered.iter().collect();
         let name = format!("snap-update-ns.{}", snap.instance);
         files
             .apparmor
-            .insert(name, apparmor::update_ns_profile(snap, &mine_parts(&all)));
+            .insert(name, apparmor::update_ns_profile(snap, &mine_parts(&plugs), &mount::update_ns_apparmor(snap)));
+    }
+    if snap.yaml.confinement != Confinement::Classic {
+        files.mounts = mount::profiles(snap, &mine_parts(&plugs));
     }
     let non_strict = snap.yaml.confinement != Confinement::Strict;
     files.udev_rules = udev::rules(&udev_entries, non_strict);
@@ -186,18 +243,35 @@ pub fn generate(snap: &Snap<'_>, connected: &[Connected<'_>], options: &Options)
     Ok(files)
 }
 
+/// What the snap's layouts add to each app's and hook's policy.
+struct Layouts {
+    apparmor: String,
+    landlock: String,
+}
+
 /// The part of a snippet the renderers need.
 pub struct Part<'a> {
+    /// The plug's (or slot's) name.
     pub plug: &'a str,
+    /// It is a slot of the snap.
+    pub slot: bool,
     pub interface: &'a Interface,
     pub rendered: &'a Rendered,
+}
+
+impl Part<'_> {
+    /// `plug NAME` or `slot NAME`, for comments.
+    pub fn label(&self) -> String {
+        format!("{} {}", if self.slot { "slot" } else { "plug" }, self.plug)
+    }
 }
 
 fn mine_parts<'a>(snippets: &[&'a Snippet<'a>]) -> Vec<Part<'a>> {
     snippets
         .iter()
         .map(|s| Part {
-            plug: s.plug,
+            plug: s.port,
+            slot: s.slot,
             interface: s.interface,
             rendered: &s.rendered,
         })

@@ -25,7 +25,7 @@ pub fn source(snap: &Snap<'_>, parts: &[Part<'_>], version_info: &str) -> String
             continue;
         }
         seen.push(text);
-        out.push_str(&format!("\n# plug {} (interface {})\n", p.plug, p.interface.name));
+        out.push_str(&format!("\n# {} (interface {})\n", p.label(), p.interface.name));
         out.push_str(text);
         if !text.ends_with('\n') {
             out.push('\n');
