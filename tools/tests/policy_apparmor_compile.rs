@@ -59,14 +59,27 @@ fn fixture_profiles_compile() {
     }
 }
 
-/// A snap with one plug of every interface, all connected.
+/// A snap with one plug of every interface, all connected, and a layout
+/// of every kind.
 fn every_interface_yaml(confinement: &str) -> String {
     let mut yaml = format!("name: everything\nversion: '1'\nconfinement: {confinement}\napps:\n  app:\n    command: bin/app\nhooks:\n  configure: {{}}\nplugs:\n");
     for i in catalog().unwrap().all() {
-        yaml.push_str(&format!("  p-{}: {}\n", i.name, i.name));
+        let attrs = match i.name.as_str() {
+            "content" => ", content: stuff, target: $SNAP/shared",
+            "personal-files" => ", read: [$HOME/.config/x], write: [$HOME/.local/share/x]",
+            "system-files" => ", read: [/etc/x], write: [/var/lib/x]",
+            _ => "",
+        };
+        yaml.push_str(&format!("  p-{0}: {{interface: {0}{attrs}}}\n", i.name));
     }
+    yaml.push_str(
+        "layout:\n  /usr/lib/x: {bind: $SNAP/x}\n  /etc/x.conf: {bind-file: $SNAP_DATA/x.conf}\n  /usr/share/x: {symlink: $SNAP/x}\n  /var/cache/x: {type: tmpfs, mode: '1777'}\n",
+    );
     yaml
 }
+
+/// A content provider with an app: read-only and writable shares.
+const PROVIDER: &str = "name: provider\nversion: '2'\napps:\n  tool:\n    command: bin/tool\nslots:\n  stuff:\n    interface: content\n    read: [lib]\n    write: [$SNAP_DATA/run]\n";
 
 #[test]
 fn every_interface_compiles_in_every_confinement() {
@@ -76,8 +89,12 @@ fn every_interface_compiles_in_every_confinement() {
         let snap = root.path().join("snap");
         std::fs::create_dir_all(snap.join("meta")).unwrap();
         std::fs::write(snap.join("meta/snap.yaml"), every_interface_yaml(confinement)).unwrap();
+        let provider = root.path().join("provider");
+        std::fs::create_dir_all(provider.join("meta")).unwrap();
+        std::fs::write(provider.join("meta/snap.yaml"), PROVIDER).unwrap();
         // The library runs the parser itself in check mode.
         let admin = scratch_admin(&root.path().join("root"), Mode::Check);
+        admin.register(&provider, "2", None).unwrap();
         admin.register(&snap, "1", None).unwrap();
         let cat = catalog().unwrap();
         admin
@@ -98,6 +115,7 @@ fn every_interface_compiles_in_every_confinement() {
             let slot = match i.name.as_str() {
                 "serial-port" => Some(":ser"),
                 "custom-device" => Some(":dev"),
+                "content" => Some("provider:stuff"),
                 _ => None,
             };
             admin
@@ -114,7 +132,16 @@ fn every_interface_compiles_in_every_confinement() {
                 );
             }
         }
-        assert_eq!(compile_all(&root.path().join("root")), 3, "{confinement}");
+        if confinement != "classic" {
+            let update_ns = std::fs::read_to_string(admin.paths.apparmor_profiles().join("snap-update-ns.everything")).unwrap();
+            for needed in ["# Layout /usr/lib/x: bind $SNAP/x", "# Read-only content sharing everything:p-content -> provider:stuff", "# Mount the document portal"] {
+                assert!(update_ns.contains(needed), "{needed}:\n{update_ns}");
+            }
+            let tool = std::fs::read_to_string(admin.paths.apparmor_profiles().join("snap.provider.tool")).unwrap();
+            assert!(tool.contains("\"/snap/everything/1/shared/**\" mrwklix,"), "{tool}");
+        }
+        // Both apps, the hook and both snap-update-ns profiles.
+        assert_eq!(compile_all(&root.path().join("root")), 5, "{confinement}");
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use confine_tools::admin::{self, parse_plug_ref, Admin};
+use confine_tools::deploy::namespace::Refreshed;
 use confine_tools::deploy::Report;
 use confine_tools::interfaces::catalog;
 use confine_tools::paths::Paths;
@@ -26,7 +27,8 @@ Commands:
                          automatically, generate and load its policy
   unregister SNAP        forget a snap: remove its policy and connections
   connect SNAP:PLUG [SLOT]
-                         connect a plug to a system slot
+                         connect a plug to a system slot, or a content plug
+                         to another snap's slot
   disconnect SNAP:PLUG   disconnect a plug
   connections [SNAP]     list the plugs of registered snaps and their slots
   interfaces             list the interfaces and the slots created for them
@@ -117,6 +119,14 @@ Connects plug PLUG of snap SNAP to SLOT, written system:NAME, :NAME or NAME.
 Without SLOT, the slot of the plug's interface (:network for network, ...), or
 the only slot created with add-slot for it. The snap's policy is regenerated
 and loaded; the old policy stays in force if that fails.
+
+A content plug connects to another snap's slot, written PROVIDER:SLOT (or
+PROVIDER: for its only slot with the plug's content tag); without SLOT, to its
+default provider's slot, or the only registered one with its content tag. The
+provider's files are bound at the plug's target in the snap's mount namespace:
+a running snap's namespace is updated at once (snap-update-ns), one that nothing
+of the snap uses is discarded and built afresh at the next launch. Disconnecting
+unmounts them from the running snap too.
 "
         }
         "disconnect" => {
@@ -272,6 +282,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
             if !done.auto_connected.is_empty() {
                 println!("  connected: {}", done.auto_connected.join(", "));
             }
+            for w in &done.warnings {
+                eprintln!("warning: {w}");
+            }
             Ok(())
         }
         "remove" => {
@@ -398,6 +411,9 @@ fn register(args: &[String]) -> Result<(), Failure> {
     for d in &r.dropped {
         println!("disconnected {d}: the plug is gone or changed interface");
     }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
     print_report(&r.report);
     Ok(())
 }
@@ -405,6 +421,11 @@ fn register(args: &[String]) -> Result<(), Failure> {
 fn print_report(r: &Report) {
     for w in &r.warnings {
         eprintln!("warning: {w}");
+    }
+    match r.namespace {
+        Some(Refreshed::Updated) => println!("the running snap's mount namespace was updated"),
+        Some(Refreshed::Discarded) => println!("the snap's mount namespace was discarded (nothing of it ran); its next launch builds it afresh"),
+        _ => {}
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Installed {
     pub services: Vec<String>,
     pub started: bool,
     pub auto_connected: Vec<String>,
+    /// What its snap.yaml had that was ignored, and other warnings.
+    pub warnings: Vec<String>,
 }
 
 fn err(msg: impl Into<String>) -> Error {
@@ -380,6 +382,7 @@ impl Admin {
             services: names,
             started,
             auto_connected: registered.auto_connected,
+            warnings: registered.warnings.into_iter().chain(registered.report.warnings).collect(),
         })
     }
 
