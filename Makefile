@@ -36,7 +36,7 @@ build:
 	$(CARGO) build --release --workspace --locked
 	LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=$$(pkg-config --variable=libdir libseccomp) \
 	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release --locked -p confine -p confine-probe -p confine-tools \
-		--bin snap-confine --bin snap-discard-ns --bin snap-device-helper --bin confine-probe --bin snap-exec --bin confine-seccomp \
+		--bin snap-confine --bin snap-discard-ns --bin snap-device-helper --bin snap-update-ns --bin confine-probe --bin snap-exec --bin confine-seccomp \
 		--target $(HOST_TRIPLE)
 
 # The example snaps, as squashfs files in target/examples.
@@ -65,6 +65,7 @@ install: build
 	ln -sfn $(LIBEXECDIR)/confine $(BINDIR)/confine
 	install -m 0755 -o root -g root $(STATIC_DIR)/snap-discard-ns $(LIBEXECDIR)/snap-discard-ns
 	install -m 0755 -o root -g root $(STATIC_DIR)/snap-device-helper $(LIBEXECDIR)/snap-device-helper
+	install -m 0755 -o root -g root $(STATIC_DIR)/snap-update-ns $(LIBEXECDIR)/snap-update-ns
 	install -D -m 0644 packaging/tmpfiles.d/confine.conf /usr/lib/tmpfiles.d/confine.conf
 	install -m 0644 -o root -g root packaging/completion/complete.sh packaging/completion/etelpmoc.sh $(LIBEXECDIR)/
 	install -D -m 0644 packaging/completion/confine $(BASH_COMPLETION_DIR)/confine
@@ -84,7 +85,7 @@ install: build
 uninstall:
 	rm -f $(LIBEXECDIR)/snap-confine $(LIBEXECDIR)/confine-probe $(LIBEXECDIR)/confine-seccomp $(LIBEXECDIR)/confine
 	rm -f $(LIBEXECDIR)/snap-exec $(BINDIR)/snap-run $(BINDIR)/confine
-	rm -f $(LIBEXECDIR)/snap-discard-ns $(LIBEXECDIR)/snap-device-helper /usr/lib/tmpfiles.d/confine.conf
+	rm -f $(LIBEXECDIR)/snap-discard-ns $(LIBEXECDIR)/snap-device-helper $(LIBEXECDIR)/snap-update-ns /usr/lib/tmpfiles.d/confine.conf
 	rm -f $(LIBEXECDIR)/complete.sh $(LIBEXECDIR)/etelpmoc.sh $(BASH_COMPLETION_DIR)/confine $(BASH_COMPLETION_DIR)/snap-run
 	-rmdir $(LIBEXECDIR)
 	rm -f $(PROFILE)
@@ -102,7 +103,7 @@ check:
 GPU_BUNDLE := target/gpu-proof
 gpu-proof-bundle: build examples
 	rm -rf $(GPU_BUNDLE) && mkdir -p $(GPU_BUNDLE)/bin $(GPU_BUNDLE)/snaps $(GPU_BUNDLE)/tools/lib
-	for b in snap-confine snap-discard-ns snap-device-helper snap-exec confine-seccomp; do \
+	for b in snap-confine snap-discard-ns snap-device-helper snap-update-ns snap-exec confine-seccomp; do \
 		install -m 0755 $(STATIC_DIR)/$$b $(GPU_BUNDLE)/bin/$$b || exit 1; done
 	install -m 0755 target/release/confine target/release/snap-run $(GPU_BUNDLE)/bin/
 	cp $(EXAMPLES)/debian12.snap $(EXAMPLES)/gpu-check.snap $(GPU_BUNDLE)/snaps/

@@ -157,7 +157,7 @@ mod tests {
                 format!("mount -t tmpfs -o {n},mode=0755,uid=0,gid=0 tmpfs /usr/share/secureboot"),
                 format!("mount -o rbind,{n} /tmp/.snap/usr/share/secureboot/updates /usr/share/secureboot/updates"),
                 format!("mount -o bind,x-snapd.kind=file,{n} /tmp/.snap/usr/share/secureboot/db.auth /usr/share/secureboot/db.auth"),
-                format!("ln -s updates/x /usr/share/secureboot/current"),
+                "ln -s updates/x /usr/share/secureboot/current".to_string(),
                 "umount --lazy /tmp/.snap/usr/share/secureboot".to_string(),
             ]
         );

@@ -1,7 +1,9 @@
-//! The snap's mount profile, applied: what `snap-update-ns` does, in the
-//! launcher's library so that the launcher applies a user's profile itself
-//! (no process started for it) and `snap-update-ns` is a small binary over
-//! it ([`tool`]).
+//! The snap's mount profile, applied: what `snap-update-ns` does. The
+//! binary (`src/bin/snap-update-ns.rs`, command line in [`tool`]) is a
+//! second privileged program over the launcher's `sys`, `fs` and
+//! `mountinfo` modules; the launcher runs it as snap-confine does
+//! ([`crate::update_ns`]), and so does snapd's own `snap-update-ns`, which
+//! may stand in for it: the files are the same.
 //!
 //! An update reads the desired profile (`/var/lib/snapd/mount/snap.<instance>.fstab`,
 //! or `.user-fstab`) and the current one (`/run/snapd/ns/snap.<instance>.fstab`,
@@ -38,8 +40,7 @@ use std::ffi::OsStr;
 use std::io::Write;
 use std::os::fd::AsFd;
 
-/// Where the desired profiles are.
-pub const MOUNT_POLICY_DIR: &str = "/var/lib/snapd/mount";
+pub use crate::update_ns::MOUNT_POLICY_DIR;
 /// Where each user's `$XDG_RUNTIME_DIR` is (`/run/user/<uid>`).
 pub const XDG_RUNTIME_DIR_BASE: &str = "/run/user";
 

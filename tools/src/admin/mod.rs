@@ -169,7 +169,15 @@ impl Admin {
         let me = Loaded::load(state, instance)?;
         // Every snap at the other end of one of its connections, either way.
         let mut peers: BTreeMap<String, Loaded> = BTreeMap::new();
-        let mut plug_rows: Vec<(String, &Interface, SlotAttrs, Option<(String, String)>)> = Vec::new();
+        // One of its plugs, connected: to a snap's slot (`peer`, the snap
+        // and its slot) or the system's.
+        struct PlugRow<'a> {
+            plug: String,
+            iface: &'a Interface,
+            attrs: SlotAttrs,
+            peer: Option<(String, String)>,
+        }
+        let mut plug_rows: Vec<PlugRow<'_>> = Vec::new();
         for (plug, conn) in state.connections_of(instance) {
             let iface = cat
                 .get(&conn.interface)
@@ -180,7 +188,7 @@ impl Admin {
                     peers.insert(snap.clone(), Loaded::load(state, snap)?);
                 }
             }
-            plug_rows.push((plug, iface, slots::slot_attrs(state, &conn.slot)?, peer));
+            plug_rows.push(PlugRow { plug, iface, attrs: slots::slot_attrs(state, &conn.slot)?, peer });
         }
         let mut slot_rows: Vec<(String, &Interface, String, String)> = Vec::new();
         for (key, conn) in &state.connections {
@@ -197,11 +205,11 @@ impl Admin {
         }
         let connected: Vec<Connected<'_>> = plug_rows
             .iter()
-            .map(|(plug, iface, a, slot)| Connected {
-                plug,
-                interface: iface,
-                slot_attrs: a,
-                slot_snap: slot.as_ref().and_then(|(snap, port)| peers.get(snap).map(|p| p.peer(port))),
+            .map(|row| Connected {
+                plug: &row.plug,
+                interface: row.iface,
+                slot_attrs: &row.attrs,
+                slot_snap: row.peer.as_ref().and_then(|(snap, port)| peers.get(snap).map(|p| p.peer(port))),
             })
             .collect();
         let connected_slots: Vec<ConnectedSlot<'_>> = slot_rows

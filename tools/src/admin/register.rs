@@ -176,7 +176,7 @@ impl Admin {
                 .filter(|(k, c)| !k.starts_with(&prefix) && super::slots::snap_slot(&c.slot).is_some_and(|(s, _)| s == instance))
                 .filter_map(|(k, _)| k.split_once(':').map(|(s, _)| s.to_owned()))
                 .collect();
-            state.connections.retain(|k, c| !k.starts_with(&prefix) && !super::slots::snap_slot(&c.slot).is_some_and(|(s, _)| s == instance));
+            state.connections.retain(|k, c| !k.starts_with(&prefix) && super::slots::snap_slot(&c.slot).is_none_or(|(s, _)| s != instance));
             state.undesired.retain(|k| !k.starts_with(&prefix));
             let mut report = deploy::apply(&self.paths, &self.parser, instance, None, false)?;
             for c in &consumers {
