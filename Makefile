@@ -50,7 +50,19 @@ examples: build
 	done
 	cp -a examples/gpu-check $(EXAMPLES)/gpu-check && rm -rf $(EXAMPLES)/gpu-check/src && mkdir -p $(EXAMPLES)/gpu-check/bin
 	gcc -O2 -Wall -o $(EXAMPLES)/gpu-check/bin/gpu-check examples/gpu-check/src/gpu-check.c -ldl
-	for s in debian12 hello hello-classic gpu-check; do \
+	# A content provider and a GNOME-shaped snap using it (layouts name the
+	# multiarch directory, as snapcraft writes them).
+	triplet=$$(gcc -print-multiarch) && \
+	cp -a examples/platform $(EXAMPLES)/platform && \
+	for d in runtime runtime/usr/lib/$$triplet/webkit2gtk-4.1 runtime/usr/share/libdrm runtime/usr/share/xml/iso-codes \
+		share/themes share/icons share/sounds; do \
+		mkdir -p $(EXAMPLES)/platform/$$d && echo "platform $$d" >$(EXAMPLES)/platform/$$d/marker || exit 1; \
+	done && \
+	cp -a examples/gnome-app $(EXAMPLES)/gnome-app && \
+	mkdir -p $(EXAMPLES)/gnome-app/gnome-platform $(EXAMPLES)/gnome-app/data-dir/themes \
+		$(EXAMPLES)/gnome-app/data-dir/icons $(EXAMPLES)/gnome-app/data-dir/sounds && \
+	sed -i "s/@TRIPLET@/$$triplet/g" $(EXAMPLES)/gnome-app/meta/snap.yaml $(EXAMPLES)/gnome-app/bin/report
+	for s in debian12 hello hello-classic gpu-check platform gnome-app; do \
 		mksquashfs $(EXAMPLES)/$$s $(EXAMPLES)/$$s.snap -all-root -noappend -quiet -no-progress || exit 1; \
 	done
 

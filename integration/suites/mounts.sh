@@ -1,0 +1,116 @@
+#!/bin/bash
+# VM suite with systemd as PID 1 (VM_RUN_SYSTEMD=1) and AppArmor on: mount
+# profiles end to end through the installed tools. Root installs the
+# content provider "platform" and the GNOME-shaped "gnome-app" (four content
+# plugs whose default provider is platform, five layouts); nobody runs it
+# and it reports its layouts and content as snap-update-ns made them; a
+# connection made or undone reaches a running app's namespace; bad layouts
+# are refused; a symlink planted in a content source is never followed; the
+# caller's own mount profile (the document portal) is applied per command.
+#   VM_RUN_SYSTEMD=1 integration/vm-run integration/suites/mounts.sh EXAMPLES_DIR
+set -u
+T_SUITE=mounts
+. "$(dirname "$0")/lib.sh"
+examples=$1
+triplet=$(gcc -print-multiarch)
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i HOME=/home/nobody PATH=/snap/bin:/usr/bin:/bin "$@"; }
+
+apparmor_parser -r /etc/apparmor.d/usr.lib.confine.snap-confine
+install -d -m 0700 /tmp/snap-private-tmp
+install -d -o 65534 -g 65534 /home/nobody
+
+out=$(confine install "$examples/debian12.snap" 2>&1 && confine install "$examples/platform.snap" 2>&1 &&
+	confine install "$examples/gnome-app.snap" 2>&1)
+echo "$out" | sed 's/^/# /'
+conns=$(confine connections gnome-app 2>&1)
+for plug in gnome-platform gtk-3-themes icon-themes sound-themes; do
+	expect_text "$plug connects to its default provider at install" "$conns" "platform:$plug"
+done
+fstab=$(cat /var/lib/snapd/mount/snap.gnome-app.fstab 2>&1)
+expect_text "the mount profile binds the provider's runtime" "$fstab" \
+	"/snap/platform/x1/runtime /snap/gnome-app/x1/gnome-platform none bind,ro 0 0"
+expect_text "the mount profile has the layouts" "$fstab" "x-snapd.origin=layout"
+# platform-state names no default provider: connected by hand.
+install -d /var/snap/platform/x1/state && echo shared >/var/snap/platform/x1/state/marker
+confine connect gnome-app:platform-state platform:state >/dev/null 2>&1 || fail "connect platform-state" "$(confine connect gnome-app:platform-state platform:state 2>&1)"
+
+out=$(cd /tmp && nobody gnome-app 2>&1)
+echo "$out" | sed 's/^/# /'
+expect_line "a bind layout over the base's /usr/lib" "$out" "/usr/lib/$triplet/webkit2gtk-4.1: directory root:root 755"
+expect_line "it shows the provider's library directory" "$out" "webkit: platform runtime/usr/lib/$triplet/webkit2gtk-4.1"
+expect_line "the base's files stay beside it (writable mimic)" "$out" "base lib kept: /usr/lib/$triplet/libc.so.6"
+expect_line "a second bind layout" "$out" "libdrm: platform runtime/usr/share/libdrm"
+expect_line "a symlink layout" "$out" "/usr/share/xml/iso-codes: symlink -> /snap/gnome-app/x1/gnome-platform/usr/share/xml/iso-codes"
+expect_line "through it, the provider's data" "$out" "iso-codes: platform runtime/usr/share/xml/iso-codes"
+expect_line "a bind-file layout in /etc" "$out" "/etc/gnome-app.conf: regular file root:root 644"
+expect_line "it shows the snap's file" "$out" "conf: gnome-app configuration"
+expect_line "a tmpfs layout with its mode" "$out" "/var/cache/gnome-app: directory root:root 750"
+expect_line "the runtime content" "$out" "gnome-platform: platform runtime"
+expect_line "the themes content (source: under the target)" "$out" "data-dir/themes/themes: platform share/themes"
+expect_line "the icons content" "$out" "data-dir/icons/icons: platform share/icons"
+expect_line "the sounds content" "$out" "data-dir/sounds/sounds: platform share/sounds"
+expect_line "read content is read-only" "$out" "/snap/gnome-app/x1/gnome-platform: read-only"
+expect_line "write content is writable" "$out" "/var/snap/gnome-app/x1/platform-state: writable"
+expect_line "write content is the provider's data" "$out" "state: shared"
+current=$(cat /run/snapd/ns/snap.gnome-app.fstab 2>&1)
+expect_text "the current profile starts with the launcher's root" "$current" "tmpfs / tmpfs x-snapd.origin=rootfs 0 0"
+expect_text "the current profile records the mimic" "$current" "x-snapd.synthetic"
+
+# A connection undone and made again while an app runs: its namespace follows.
+(cd /tmp && nobody snap-run --shell gnome-app -c 'sleep 120') &
+for i in $(seq 50); do pid=$(pgrep -u 65534 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.2; done
+icons=/snap/gnome-app/x1/data-dir/icons/icons/marker
+expect_line "the running app sees the icons" "$(cat /proc/$pid/root$icons 2>&1)" "platform share/icons"
+out=$(confine disconnect gnome-app:icon-themes 2>&1)
+expect_text "disconnect updates the live namespace" "$out" "updated"
+[ -e /proc/$pid/root$icons ] && fail "disconnect removes the icons from the running app" "$(grep icons /proc/$pid/mountinfo)" ||
+	pass "disconnect removes the icons from the running app"
+expect_line "the other content stays" "$(cat /proc/$pid/root/snap/gnome-app/x1/data-dir/themes/themes/marker 2>&1)" "platform share/themes"
+expect_line "a new command joins the updated namespace" "$(cd /tmp && nobody gnome-app 2>&1 | grep '^data-dir/icons')" \
+	"data-dir/icons/icons: cat: /snap/gnome-app/x1/data-dir/icons/icons/marker: No such file or directory"
+confine connect gnome-app:icon-themes platform:icon-themes >/dev/null 2>&1
+expect_line "connect brings them back to the running app" "$(cat /proc/$pid/root$icons 2>&1)" "platform share/icons"
+kill "$pid" 2>/dev/null; wait
+
+# No app running: the namespace is discarded and the next launch builds it.
+for i in $(seq 50); do pgrep -u 65534 -x sleep >/dev/null || break; sleep 0.2; done
+out=$(confine disconnect gnome-app:sound-themes 2>&1)
+expect_text "disconnect with no app running discards the namespace" "$out" "discarded"
+expect_line "the rebuilt namespace has no sounds" "$(cd /tmp && nobody gnome-app 2>&1 | grep '^data-dir/sounds')" \
+	"data-dir/sounds/sounds: cat: /snap/gnome-app/x1/data-dir/sounds/sounds/marker: No such file or directory"
+
+# A symlink planted in a content source (the provider's writable data) is
+# never followed: nothing of the host's /etc reaches the consumer.
+confine disconnect gnome-app:platform-state >/dev/null 2>&1
+rm -rf /var/snap/platform/x1/state && ln -s /etc /var/snap/platform/x1/state
+confine connect gnome-app:platform-state platform:state >/dev/null 2>&1
+out=$(cd /tmp && nobody gnome-app 2>&1)
+expect_line "a symlinked content source is not mounted" "$out" "state: cat: /var/snap/gnome-app/x1/platform-state/marker: No such file or directory"
+mounts=$(cd /tmp && nobody snap-run --shell gnome-app -c 'ls /var/snap/gnome-app/x1/platform-state/' 2>&1)
+[ -z "$(grep -x passwd <<<"$mounts")" ] && pass "the host's /etc is not bound in" || fail "the host's /etc is not bound in" "$mounts"
+rm -f /var/snap/platform/x1/state
+
+# Layouts snapd's validation forbids are refused; /usr, /var and /etc work
+# (above).
+for target in /proc/x /sys/x /dev/x /run/x /boot/x /var/lib/snapd/x /var/snap/x /tmp/x /home/x; do
+	d=/var/tmp/bad && rm -rf $d && mkdir -p $d/meta &&
+		printf '%s\n' "name: bad" "version: '1'" "base: debian12" "apps:" "  bad:" "    command: bin/true" "layout:" \
+			"  $target:" "    type: tmpfs" >$d/meta/snap.yaml
+	out=$(CONFINE_ROOT=/var/tmp/badroot confine register $d --revision 1 2>&1)
+	expect_text "a layout at $target is refused" "$out" "cannot"
+done
+
+# The caller's own profile: the document portal of desktop apps, bound in
+# each command's namespace (not the snap's) from the caller's runtime dir.
+install -d -o 65534 -g 65534 -m 0700 /run/user/65534 /run/user/65534/doc /run/user/65534/doc/by-app \
+	/run/user/65534/doc/by-app/snap.gnome-app
+echo portal >/run/user/65534/doc/by-app/snap.gnome-app/marker && chown 65534:65534 /run/user/65534/doc/by-app/snap.gnome-app/marker
+expect_text "the desktop plug writes the user's profile" "$(cat /var/lib/snapd/mount/snap.gnome-app.user-fstab 2>&1)" \
+	'$XDG_RUNTIME_DIR/doc/by-app/snap.gnome-app $XDG_RUNTIME_DIR/doc none bind,rw'
+out=$(cd /tmp && nobody env XDG_RUNTIME_DIR=/run/user/65534 snap-run --shell gnome-app -c 'cat /run/user/65534/doc/marker' 2>&1)
+expect_line "the portal's files are bound at XDG_RUNTIME_DIR/doc" "$out" "portal"
+expect_line "the host's doc directory is untouched" "$(ls /run/user/65534/doc)" "by-app"
+grep -q ' /run/user/65534/doc ' /proc/self/mountinfo && fail "no user mount reaches the host" ||
+	pass "no user mount reaches the host"
+
+summary
