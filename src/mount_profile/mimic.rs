@@ -67,9 +67,13 @@ pub fn plan(original: &Original, needed_by: &str) -> Vec<Change> {
         options.push(format!("x-snapd.needed-by={needed_by}"));
         options
     };
+    // The aside copy is made private at once: in a namespace whose mounts
+    // are shared (a live update), it would otherwise be a peer of the
+    // mount holding `dir`, receive the tmpfs mounted there, and take it
+    // away again when it is detached.
     let mut changes = vec![Change::new(
         Action::Mount,
-        MountEntry { name: dir.clone(), dir: safe.clone(), options: vec!["rbind".into()], ..MountEntry::default() },
+        MountEntry { name: dir.clone(), dir: safe.clone(), options: vec!["rbind".into(), "rprivate".into()], ..MountEntry::default() },
     )];
     changes.push(Change::new(
         Action::Mount,
@@ -153,7 +157,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                "mount -o rbind /usr/share/secureboot /tmp/.snap/usr/share/secureboot".to_string(),
+                "mount -o rbind,rprivate /usr/share/secureboot /tmp/.snap/usr/share/secureboot".to_string(),
                 format!("mount -t tmpfs -o {n},mode=0755,uid=0,gid=0 tmpfs /usr/share/secureboot"),
                 format!("mount -o rbind,{n} /tmp/.snap/usr/share/secureboot/updates /usr/share/secureboot/updates"),
                 format!("mount -o bind,x-snapd.kind=file,{n} /tmp/.snap/usr/share/secureboot/db.auth /usr/share/secureboot/db.auth"),

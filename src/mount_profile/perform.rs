@@ -317,7 +317,15 @@ impl<S: Sys> Performer<'_, S> {
     }
 
     fn mount(&mut self, e: &MountEntry) -> Result<()> {
-        let (flags, data) = split_options(&e.options);
+        let (flags, mut data) = split_options(&e.options);
+        // A tmpfs layout's mode is the mode of its root, as the snap asked
+        // (snapd's snap-update-ns gives it only to the mount point under
+        // it, which leaves the tmpfs at 1777).
+        if e.fstype == "tmpfs" && !data.iter().any(|d| d.starts_with("mode=")) {
+            if let Ok(Some(mode)) = e.mode() {
+                data.push(format!("mode={mode:04o}"));
+            }
+        }
         let what = || format!("mount {} on {}", if e.name.is_empty() { "none" } else { &e.name }, e.dir);
         let plain = flags & !(PROPAGATION | MsFlags::MS_REC);
         if flags.contains(MsFlags::MS_BIND) {

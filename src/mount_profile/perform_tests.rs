@@ -111,6 +111,7 @@ fn construction_makes_mimics_where_it_cannot_write_and_records_them() {
         mimic,
         [
             "mount(fd, /tmp/.snap/usr/lib, -, MS_BIND|MS_REC, -)",
+            "mount(-, /tmp/.snap/usr/lib, -, MS_REC|MS_PRIVATE, -)",
             "mount(tmpfs, /usr/lib, tmpfs, MS_NOSUID|MS_NODEV, mode=0755,uid=0,gid=0)",
             "mount(fd, /usr/lib/confine, -, MS_BIND|MS_REC, -)",
             "mount(fd, /usr/lib/gconv, -, MS_BIND|MS_REC, -)",
@@ -126,6 +127,8 @@ fn construction_makes_mimics_where_it_cannot_write_and_records_them() {
     // The tmpfs layout gets its mode on the mount point it made.
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(sys.path("/var/cache/app")).unwrap().permissions().mode() & 0o7777, 0o700);
+    // ... and on the tmpfs itself.
+    assert!(calls.contains(&"mount(tmpfs, /var/cache/app, tmpfs, MS_NOSUID|MS_NODEV, mode=0700)".to_string()), "{calls:#?}");
     assert!(std::fs::read_link(sys.path("/usr/share/app")).is_ok());
 }
 

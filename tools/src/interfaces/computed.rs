@@ -391,6 +391,8 @@ fn desktop_plug(x: &mut Extra, plug: &Side<'_>, host: &Host) {
         u.push_str(&format!("  mount options=(bind) {source}/ -> {dir}/,\n"));
         remount_ro(u, &format!("{dir}/"));
         u.push_str(&format!("  umount {dir}/,\n"));
+        // A base without the directory gets it by a writable mimic.
+        crate::policy::update_ns::writable_dir(u, dir, 1);
         x.landlock.push_str(&format!("fs read {dir}\n"));
         x.mounts.push(MountEntry { name: source, dir: dir.clone(), options: vec!["bind".into(), "ro".into()], ..MountEntry::default() });
     }
