@@ -57,6 +57,50 @@ current=$(cat /run/snapd/ns/snap.gnome-app.fstab 2>&1)
 expect_text "the current profile starts with the launcher's root" "$current" "tmpfs / tmpfs x-snapd.origin=rootfs 0 0"
 expect_text "the current profile records the mimic" "$current" "x-snapd.synthetic"
 
+# The differential: the same profiles applied by Debian's snap-update-ns
+# (snapd 2.57.6), run by our launcher from its directory as snap-confine
+# runs it. The snap's mount tables, normalised (mount point, root in its
+# file system, type, read-only or not; ids and devices dropped), must be
+# the same, and so must what the app reports but for the tmpfs layout's
+# mode (ours gives the tmpfs the layout's mode; snapd only its mount point).
+uns=/usr/lib/confine/snap-update-ns
+table() {
+	nsenter --mount=/run/snapd/ns/gnome-app.mnt cat /proc/self/mountinfo |
+		awk '{ for (i = 7; $i != "-"; i++); split($6, o, ","); print $5, $4, $(i + 1), o[1] }' | sort
+}
+ours_table=$(table)
+ours_report=$(cd /tmp && nobody gnome-app 2>&1)
+/usr/lib/confine/snap-discard-ns gnome-app
+mount --bind /usr/lib/snapd/snap-update-ns $uns
+debian_report=$(cd /tmp && nobody gnome-app 2>&1)
+debian_table=$(table)
+expect_line "Debian's snap-update-ns run by our launcher applies the tmpfs layout" "$debian_report" \
+	"/var/cache/gnome-app: directory root:root 1777"
+d=$(diff <(grep -v '^/var/cache/gnome-app:' <<<"$ours_report") <(grep -v '^/var/cache/gnome-app:' <<<"$debian_report"))
+[ -z "$d" ] && pass "the app sees the same with Debian's snap-update-ns" || fail "the app sees the same with Debian's snap-update-ns" "$d"
+d=$(diff <(echo "$ours_table") <(echo "$debian_table"))
+[ -z "$d" ] && pass "the mount tables are the same with Debian's snap-update-ns" ||
+	fail "the mount tables are the same with Debian's snap-update-ns" "$d"
+# Each updates a namespace the other built: ours a namespace Debian's built
+# (Debian's tool is still bound for the launch above), then Debian's one ours built.
+(cd /tmp && nobody snap-run --shell gnome-app -c 'sleep 60') &
+for i in $(seq 50); do pid=$(pgrep -u 65534 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.2; done
+umount $uns
+sounds=/snap/gnome-app/x1/data-dir/sounds/sounds/marker
+confine disconnect gnome-app:sound-themes >/dev/null 2>&1
+[ -e /proc/$pid/root$sounds ] && fail "ours updates a namespace Debian's built" "$(grep sounds /proc/$pid/mountinfo)" ||
+	pass "ours updates a namespace Debian's built"
+kill "$pid" 2>/dev/null; wait
+/usr/lib/confine/snap-discard-ns gnome-app
+(cd /tmp && nobody snap-run --shell gnome-app -c 'sleep 60') &
+for i in $(seq 50); do pid=$(pgrep -u 65534 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.2; done
+mount --bind /usr/lib/snapd/snap-update-ns $uns
+out=$(confine connect gnome-app:sound-themes platform:sound-themes 2>&1)
+expect_line "Debian's updates a namespace ours built" "$(cat /proc/$pid/root$sounds 2>&1)" "platform share/sounds"
+umount $uns
+kill "$pid" 2>/dev/null; wait
+for i in $(seq 50); do pgrep -u 65534 -x sleep >/dev/null || break; sleep 0.2; done
+
 # A connection undone and made again while an app runs: its namespace follows.
 (cd /tmp && nobody snap-run --shell gnome-app -c 'sleep 120') &
 for i in $(seq 50); do pid=$(pgrep -u 65534 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.2; done
