@@ -1,0 +1,81 @@
+#!/bin/bash
+# Launch latency of a snap with a mount profile: the GNOME-shaped example
+# gnome-app (five layouts, four content binds from the platform snap, the
+# desktop interface's fonts and document portal), installed with `confine
+# install`, started by nobody. In one hyperfine run:
+#   - cold (the namespace is discarded first, so it is built and the
+#     snap's profile applied): our launcher running our snap-update-ns;
+#     our launcher running Debian's snap-update-ns (bound over ours);
+#     Debian's snap-confine running Debian's snap-update-ns;
+#   - warm (the namespace is joined; the caller's .user-fstab is applied in
+#     the command's namespace): the same three.
+# Prints hyperfine's results and a table of ratios. Everything happens in a
+# private mount and PID namespace with tmpfs over every place an install
+# writes, so the host is untouched. As root, after `make install examples`.
+#   bench/mount-profile.sh [RUNS]          (default 100 runs per command)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-100}
+libexec=${CONFINE_LIBEXECDIR:-/usr/lib/confine}
+examples=$PWD/target/examples
+for t in hyperfine /usr/lib/snapd/snap-confine /usr/lib/snapd/snap-update-ns "$libexec/snap-confine" "$libexec/snap-update-ns"; do
+	command -v "$t" >/dev/null || { echo "cannot find $t (make deps install)" >&2; exit 1; }
+done
+for s in debian12 platform gnome-app; do
+	[ -f "$examples/$s.snap" ] || { echo "cannot find $examples/$s.snap: run make examples" >&2; exit 1; }
+done
+work=$(mktemp -d /var/tmp/confine-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+echo @unrestricted >"$work/unrestricted.src"
+
+cat >"$work/run.sh" <<SCRIPT
+set -euo pipefail
+for d in /snap /var/snap /var/lib/snapd /var/lib/confine /run/snapd /etc/systemd/system /etc/udev/rules.d /home /run/user; do
+	mkdir -p \$d && mount -t tmpfs -o mode=0755 bench \$d
+done
+mount --make-rshared /
+install -d -m 0111 /var/lib/snapd/void
+mount -t tmpfs -o mode=1777 bench-tmp /tmp
+install -d -m 0700 /tmp/snap-private-tmp
+install -d -o 65534 -g 65534 /home/nobody
+# The document portal's directory, so that the caller's profile has work.
+install -d -o 65534 -g 65534 -m 0700 /run/user/65534 /run/user/65534/doc /run/user/65534/doc/by-app /run/user/65534/doc/by-app/snap.gnome-app
+for s in debian12 platform gnome-app; do confine install $examples/\$s.snap >/dev/null; done
+# Debian's snap-confine reads snap-seccomp's format.
+/usr/lib/snapd/snap-seccomp compile $work/unrestricted.src /var/lib/snapd/seccomp/bpf/snap.gnome-app.gnome-app.bin
+# Our launcher with Debian's snap-update-ns next to it: a copy of our
+# directory (root may start the launcher from anywhere).
+install -d -m 0755 $work/mixed
+install -m 0755 $libexec/snap-confine $work/mixed/snap-confine
+install -m 0755 /usr/lib/snapd/snap-update-ns $work/mixed/snap-update-ns
+cd /
+as() { echo "setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH=/usr/bin:/bin HOME=/home/nobody XDG_RUNTIME_DIR=/run/user/65534 SNAP_REAL_HOME=/home/nobody SNAP_INSTANCE_NAME=gnome-app \$*"; }
+ours=\$(as $libexec/snap-confine snap.gnome-app.gnome-app /bin/true)
+mixed="env -i SNAP_INSTANCE_NAME=gnome-app $work/mixed/snap-confine snap.gnome-app.gnome-app /bin/true"
+debian=\$(as /usr/lib/snapd/snap-confine snap.gnome-app.gnome-app /bin/true)
+# A first run of each, so a failure shows its message.
+\$ours && $libexec/snap-discard-ns gnome-app && \$debian && /usr/lib/snapd/snap-discard-ns gnome-app && \$mixed && $libexec/snap-discard-ns gnome-app
+hyperfine -N -i --runs $runs --warmup 3 --export-json $work/results.json \\
+	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "ours, cold" "\$ours" \\
+	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "our launcher + Debian's snap-update-ns, cold (root)" "\$mixed" \\
+	--prepare "/usr/lib/snapd/snap-discard-ns gnome-app" --command-name "debian, cold" "\$debian" \\
+	--prepare true --command-name "ours, warm" "\$ours" \\
+	--prepare true --command-name "debian, warm" "\$debian"
+SCRIPT
+unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
+
+python3 - "$work" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(f"{sys.argv[1]}/results.json"))["results"]}
+ms = lambda name: r[name]["mean"] * 1e3
+print(f"\n({len(r['ours, cold']['times'])} runs each)")
+print("| command | mean (ms) | stddev (ms) | mean / ours |")
+print("| --- | ---: | ---: | ---: |")
+for name in r:
+    ref = "ours, cold" if "cold" in name else "ours, warm"
+    print(f"| {name} | {ms(name):.2f} | {r[name]['stddev'] * 1e3:.2f} | {ms(name) / ms(ref):.2f}x |")
+for kind, target in (("cold", 0.15), ("warm", None)):
+    o, d = f"ours, {kind}", f"debian, {kind}"
+    print(f"ours/debian {kind}: {ms(o) / ms(d):.2f}" + (f"; target at most {target}" if target else ""))
+PY
