@@ -2,11 +2,19 @@
 #   make install      build, install the setuid launcher and load its AppArmor profile
 #   make check        the whole test suite (unit, host integration, VM suites)
 #   make demo         install, then launch the bundled example confined
+#   make deb          the Debian package confine-snapd: the launcher as snapd's snap-confine
+#   make snapd-demo   Debian's snapd, offline in a VM, running snaps with snapd's
+#                     snap-confine, then with ours from the package
 LIBEXECDIR ?= /usr/lib/confine
 BINDIR ?= /usr/bin
 BASH_COMPLETION_DIR ?= /usr/share/bash-completion/completions
+# Not /usr/share/man: snapd's package has its own snap-confine(8) there.
+MANDIR ?= /usr/local/share/man
 APPARMOR_DIR ?= /etc/apparmor.d
-PROFILE := $(APPARMOR_DIR)/usr.lib.confine.snap-confine
+PROFILE_FILE := usr.lib.confine.snap-confine
+PROFILE := $(APPARMOR_DIR)/$(PROFILE_FILE)
+MAN_PAGES := man/snap-confine.8 man/snap-discard-ns.8 man/snap-device-helper.8 man/snap-exec.8 man/confine.8 \
+	man/snap-run.1 man/confine-seccomp.1 man/confine-probe.1
 CARGO ?= cargo
 export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
 
@@ -15,9 +23,9 @@ export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
 # compare against, and what the tests use.
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparmor-utils \
 	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace \
-	dbus-user-session bash-completion
+	dbus-user-session bash-completion groff-base
 
-.PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof
+.PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof deb snapd-demo man-check
 
 deps:
 	apt-get update
@@ -86,7 +94,10 @@ install: build
 	test -d /var/lib/snapd/void || install -d -m 0111 -o root -g root /var/lib/snapd/void
 	for d in gl gl32 vulkan glvnd; do test -d /var/lib/snapd/lib/$$d || install -d -m 0755 -o root -g root /var/lib/snapd/lib/$$d; done
 	install -d -m 0755 $(APPARMOR_DIR)
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' apparmor/snap-confine.apparmor > $(PROFILE).tmp
+	for m in $(MAN_PAGES); do \
+		s=$${m##*.}; install -d -m 0755 $(MANDIR)/man$$s && gzip -9n < $$m > $(MANDIR)/man$$s/$${m##*/}.gz || exit 1; \
+	done
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g; s|@PROFILE_FILE@|$(PROFILE_FILE)|g' apparmor/snap-confine.apparmor > $(PROFILE).tmp
 	mv $(PROFILE).tmp $(PROFILE)
 	@if [ "$$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then \
 		apparmor_parser --replace --write-cache $(PROFILE) && echo "loaded $(PROFILE)"; \
@@ -101,6 +112,7 @@ uninstall:
 	rm -f $(LIBEXECDIR)/complete.sh $(LIBEXECDIR)/etelpmoc.sh $(BASH_COMPLETION_DIR)/confine $(BASH_COMPLETION_DIR)/snap-run
 	-rmdir $(LIBEXECDIR)
 	rm -f $(PROFILE)
+	for m in $(MAN_PAGES); do rm -f $(MANDIR)/man$${m##*.}/$${m##*/}.gz; done
 
 clippy:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
@@ -131,3 +143,22 @@ gpu-proof: gpu-proof-bundle
 
 demo: install examples
 	./integration/demo
+
+# The launcher built for /usr/lib/snapd, in a target directory of its own
+# (the one of `make install` stays built for $(LIBEXECDIR)), packaged with
+# its profile, manual page and the SNAP_REEXEC settings.
+SNAPD_TARGET := target/snapd
+deb:
+	CONFINE_LIBEXECDIR=/usr/lib/snapd CARGO_TARGET_DIR=$(SNAPD_TARGET) RUSTFLAGS="-C target-feature=+crt-static" \
+		$(CARGO) build --release --locked -p confine --bin snap-confine --target $(HOST_TRIPLE)
+	packaging/debian/build $(SNAPD_TARGET)/$(HOST_TRIPLE)/release/snap-confine target/debian
+
+snapd-demo: install examples deb
+	./integration/snapd-demo
+
+# Every manual page renders without a warning.
+man-check:
+	@n=0; for m in $(MAN_PAGES); do \
+		w=$$(LC_ALL=C.UTF-8 groff -man -ww -z -K utf8 $$m 2>&1); \
+		if [ -n "$$w" ]; then echo "not ok - $$m: $$w"; n=$$((n + 1)); else echo "ok - $$m"; fi; \
+	done; echo "# man: $$(( $(words $(MAN_PAGES)) - n )) passed, $$n failed"; [ $$n = 0 ]
