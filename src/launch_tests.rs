@@ -599,3 +599,11 @@ fn the_sandbox_gets_the_directory_the_launcher_runs_from() {
     let e = strict(&sys).unwrap_err().to_string();
     assert_eq!(e, "cannot find the launcher's directory: it runs from /opt/snapd/snap-confine (deleted)");
 }
+
+#[test]
+fn an_unknown_base_is_refused_as_snap_confine_words_it_and_nothing_is_built() {
+    let sys = strict_system();
+    let e = run(&sys, argv(&["--base", "nosuchbase", "snap.demo.app", "/bin/echo", "hi"]), env()).unwrap_err();
+    assert_eq!(e.to_string(), "cannot locate base snap nosuchbase: No such file or directory");
+    assert!(ns_calls(&sys).iter().all(|c| !c.starts_with("mount(") && !c.starts_with("unshare(")), "{:?}", ns_calls(&sys));
+}

@@ -91,7 +91,7 @@ pub fn read_for_tag<S: Sys>(sys: &S, tag: &str, wait: Duration, debug: &Debug) -
     }
     Err(Error::because(
         within(),
-        format!("{SECCOMP_DIR}/{tag}.bin2 does not exist (waited {secs} s); the snap's policy has not been generated"),
+        format!("neither {SECCOMP_DIR}/{tag}.bin2 nor {tag}.bin exists (waited {secs} s); the snap's policy has not been generated"),
     ))
 }
 
@@ -153,7 +153,7 @@ mod tests {
         let e = read_for_tag(&sys, "snap.a.b", Duration::from_secs(3), &Debug::new(false)).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cannot load the seccomp profile for snap.a.b: /var/lib/snapd/seccomp/bpf/snap.a.b.bin2 does not exist \
+            "cannot load the seccomp profile for snap.a.b: neither /var/lib/snapd/seccomp/bpf/snap.a.b.bin2 nor snap.a.b.bin exists \
              (waited 3 s); the snap's policy has not been generated"
         );
         let sleeps = sys.calls().iter().filter(|c| c.starts_with("sleep")).count();

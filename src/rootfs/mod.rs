@@ -60,12 +60,19 @@ pub fn locate_base<S: Sys>(sys: &S, requested: &str) -> Result<Base> {
         "core16" => names.push("core"),
         _ => {}
     }
+    let mut errno = None;
     for name in names {
-        if let Ok(revision) = current_revision(sys, name) {
-            return Ok(Base { requested: requested.to_string(), name: name.to_string(), revision });
+        match current_revision(sys, name) {
+            Ok(revision) => return Ok(Base { requested: requested.to_string(), name: name.to_string(), revision }),
+            Err(e) => errno = e.errno_value(),
         }
     }
-    Err(Error::new(format!("locate base snap {requested}")))
+    // As snap-confine words it: "cannot locate base snap core18: No such file or directory".
+    let what = format!("locate base snap {requested}");
+    Err(match errno {
+        Some(errno) => Error::because(what, errno.desc()),
+        None => Error::new(what),
+    })
 }
 
 /// The top-level entries of the base.
