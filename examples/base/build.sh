@@ -20,9 +20,12 @@ mkdir -p "$rootfs"
 for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$rootfs"; done
 # The directories the launcher binds the host's over, and /snap.
 for d in dev etc home root proc sys tmp run mnt media snap var/snap var/lib/snapd var/tmp var/log \
-	usr/src usr/lib/snapd lib/modules lib/firmware; do
+	usr/src usr/lib/snapd lib/modules lib/firmware opt srv; do
 	mkdir -p "$rootfs/$d"
 done
+# As in snapd's core bases: hooks and apps call snapctl from the launcher's
+# directory, which is /usr/lib/snapd inside the sandbox.
+ln -sfn ../lib/snapd/snapctl "$rootfs/usr/bin/snapctl"
 chmod 1777 "$rootfs/tmp" "$rootfs/var/tmp"
 printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
