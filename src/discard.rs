@@ -45,7 +45,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Option<Stri
         }
         None
     } else {
-        Some(lock::acquire(sys, instance.as_str(), &debug)?)
+        Some(lock::acquire(sys, &proc, instance.as_str(), &debug)?)
     };
     let ns_dir = match open_path(sys, preserve::NS_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned) {
         Ok(o) => o.fd,

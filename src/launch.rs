@@ -3,9 +3,10 @@
 //! 1. descriptors 0 to 2 open, non-dumpable;
 //! 2. command line and the launcher's own variables parsed;
 //! 3. invocation validated (security tag, instance, component, base);
-//! 4. install location, local group policy and AppArmor confinement of the
-//!    launcher checked;
-//! 5. capabilities narrowed to what the setup needs;
+//! 4. install location, not nested in a sandbox, local group policy and
+//!    AppArmor confinement of the launcher checked;
+//! 5. job-control stops held back and the caller's signals shut out;
+//!    capabilities narrowed to what the setup needs;
 //! 6. umask and working directory set aside;
 //! 7. cookie, seccomp policy and (without AppArmor) Landlock policy read,
 //!    before anything is built;
@@ -17,8 +18,11 @@
 //! 9. ids become the caller's for good, `SNAP_USER_DATA` created as the caller;
 //! 10. AppArmor label for the exec set;
 //! 11. umask and working directory restored, as the caller;
-//! 12. Landlock ruleset applied, where the policy asks for it;
-//! 13. seccomp filter loaded (both with `CAP_SYS_ADMIN`, no `no_new_privs`);
+//! 12. the caller's signal state given back; Landlock ruleset applied,
+//!     where the policy asks for it, then `no_new_privs` for a caller other
+//!     than root (nothing else stops a setuid program in the snap there);
+//! 13. seccomp filter loaded (with `CAP_SYS_ADMIN`, so `no_new_privs` is not
+//!     needed for it: under AppArmor it would stop the exec transition);
 //! 14. every capability dropped;
 //! 15. exec.
 
@@ -27,8 +31,9 @@ use crate::error::{Error, Result};
 use crate::invocation::Invocation;
 use crate::settings::{Env, Settings};
 use crate::sys::{Ids, Proc, Sys};
-use crate::{apparmor, app_env, args, config, cookie, group_policy, landlock, ns, privs, process, seccomp, update_ns, user_data};
+use crate::{apparmor, app_env, args, config, cookie, group_policy, landlock, ns, privs, process, seccomp, signals, update_ns, user_data};
 use std::ffi::OsString;
+use std::os::fd::AsFd;
 
 /// What to do when the launch ends without an exec.
 #[derive(Debug, PartialEq, Eq)]
@@ -64,11 +69,15 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
 
     let proc = sys.open_proc()?;
     let exe = check_install_location(sys, &proc, &ids)?;
+    check_not_nested(sys, &proc, &debug)?;
     group_policy::check(sys, &proc, &ids, &debug)?;
     let aa = apparmor::probe(sys, &proc, &debug)?;
     apparmor::check_launcher_confinement(&aa, &ids)?;
     debug.step("check the launcher");
 
+    // Before the caller is shut out (privs::acquire) nothing is held that a
+    // stop could keep from others.
+    let held = signals::hold(sys)?;
     let privileged = privs::acquire(sys, ids)?;
     let saved = process::save_and_sanitize(sys, &proc)?;
     let cookie = cookie::read(sys, &inv, &debug);
@@ -98,10 +107,13 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     let envp = app_env::build(&env, secure, &inv, cookie.as_deref());
     // As the caller, so the caller's own permissions decide.
     process::restore(sys, saved, !inv.classic, &debug)?;
+    // No lock is held any more: a stop may land from here on.
+    signals::release(sys, held)?;
     // In the final namespace, after the last path the launcher itself opens
     // (the working directory), so the ruleset only has to allow the app.
     if let Some(landlock) = &landlock {
         landlock::apply(sys, landlock, &env, &demoted, &debug)?;
+        privs::forbid_new_privs(sys, &ids, &demoted)?;
     }
     // Last: the filter needs CAP_SYS_ADMIN, and after it only capset and
     // execve run.
@@ -147,6 +159,28 @@ fn launcher_dir(exe: &OsString) -> Result<&str> {
         Some((dir, _)) => Ok(dir),
         None => Err(Error::because("find the launcher's directory", format!("it runs from {}", exe.to_string_lossy()))),
     }
+}
+
+/// A launch from inside a snap's sandbox is refused: it would hand the app
+/// the launcher's privileges again (another snap's confinement, its
+/// cookie). Inside a strict sandbox the root directory is the snap's own,
+/// never PID 1's. Where PID 1 cannot be inspected at all, no strict
+/// sandbox can exist (building one needs PID 1's mount namespace) and an
+/// app cannot leave its PID namespace, so there is nothing to compare.
+fn check_not_nested<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
+    let init = match sys.lstat_proc(proc, "1/root/.") {
+        Ok(st) => st,
+        Err(e) if matches!(e.errno_value(), Some(nix::errno::Errno::EACCES | nix::errno::Errno::EPERM)) => {
+            debug.say(format_args!("the root directory of pid 1 cannot be inspected: {e}"));
+            return Ok(());
+        }
+        Err(e) => return Err(e.within("find the root directory of pid 1")),
+    };
+    let own = sys.fstat(sys.root()?.as_fd())?;
+    if (own.dev, own.ino) != (init.dev, init.ino) {
+        return Err(Error::because("run inside a snap's sandbox", "the root directory is not the host's"));
+    }
+    Ok(())
 }
 
 fn exec<S: Sys>(sys: &S, _dropped: privs::Dropped, inv: &Invocation, envp: &[std::ffi::CString]) -> Error {

@@ -53,9 +53,12 @@ fn classic_trace() -> Vec<String> {
         "ensure_stdio",
         "set_dumpable(false)",
         "open_proc",
+        "block_signals(SIGTSTP,SIGTTIN,SIGTTOU)",
+        "ignore SIGXFSZ",
         "clear_ambient_caps",
         &format!("set_caps(e={SETUP} p={SETUP} i=-)"),
         "setresgid(1000,0,0)",
+        "setresuid(0,0,0)",
         "umask(000)",
         "open_cwd",
         "chdir(/)",
@@ -67,6 +70,9 @@ fn classic_trace() -> Vec<String> {
         "set_caps(e=- p=sys_admin i=-)",
         "umask(022)",
         "fchdir",
+        "default SIGPIPE",
+        "default SIGXFSZ",
+        "set_signal_mask",
         "set_caps(e=sys_admin p=sys_admin i=-)",
         "load_seccomp(3 instructions)",
         "load_seccomp(5 instructions)",
@@ -95,7 +101,7 @@ fn classic_launch_with_apparmor_sets_the_label_before_the_filter() {
     assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);
     let effects = sys.effects();
     let label = effects.iter().position(|c| c == "write_lsm_attr(exec, exec snap.demo.app)").unwrap();
-    let demote = effects.iter().position(|c| c.starts_with("setresuid")).unwrap();
+    let demote = effects.iter().position(|c| c.starts_with("setresuid(1000")).unwrap();
     let filter = effects.iter().position(|c| c.starts_with("load_seccomp")).unwrap();
     assert!(demote < label && label < filter, "{effects:#?}");
 }
@@ -240,7 +246,7 @@ fn missing_policy_fails_after_waiting_and_builds_nothing() {
     assert!(err.starts_with("cannot load the seccomp profile for snap.demo.app"), "{err}");
     let sleeps = sys.calls().iter().filter(|c| c.as_str() == "sleep(1s)").count();
     assert_eq!(sleeps, 2);
-    assert!(!sys.calls().iter().any(|c| c.starts_with("setresuid")));
+    assert!(!sys.calls().iter().any(|c| c.starts_with("setresuid(1000")));
 }
 
 /// A fake host for strict launches: a base `core` revision 1, the
@@ -353,7 +359,7 @@ fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
     let exec_at = sys.calls().iter().position(|c| c.starts_with("execve")).unwrap();
     let filter_at = sys.calls().iter().position(|c| c.starts_with("load_seccomp")).unwrap();
     let devpts_at = sys.calls().iter().position(|c| c.starts_with("mount(devpts")).unwrap();
-    let demote_at = sys.calls().iter().position(|c| c.starts_with("setresuid")).unwrap();
+    let demote_at = sys.calls().iter().position(|c| c.starts_with("setresuid(1000")).unwrap();
     assert!(devpts_at < demote_at && demote_at < filter_at && filter_at < exec_at);
 }
 
@@ -467,6 +473,61 @@ fn strict_without_apparmor_applies_landlock_in_the_final_namespace_before_seccom
     assert!(at("setns(") < landlock && at("fchdir") < landlock, "after the namespace and the working directory: {calls:#?}");
     assert_eq!(calls[landlock - 1], "set_caps(e=sys_admin p=sys_admin i=-)");
     assert!(landlock < at("load_seccomp("), "before the seccomp filter: {calls:#?}");
+    // Nothing else would stop a setuid program in the snap there.
+    let nnp = at("set_no_new_privs");
+    assert!(landlock < nnp && nnp < at("load_seccomp("), "{calls:#?}");
+}
+
+#[test]
+fn no_new_privs_only_where_landlock_confines_a_caller_other_than_root() {
+    // Classic: nothing confines the app (and no Landlock policy applies).
+    let sys = system(&filtered());
+    assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    assert!(!sys.calls().iter().any(|c| c == "set_no_new_privs"));
+    // Root: root daemons keep their capabilities.
+    let sys = strict_system();
+    let zero = Uid::from_raw(0);
+    let gid = nix::unistd::Gid::from_raw(0);
+    sys.ids.set(crate::sys::Ids { ruid: zero, euid: zero, suid: zero, rgid: gid, egid: gid, sgid: gid });
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    assert!(!sys.calls().iter().any(|c| c == "set_no_new_privs"), "{:#?}", sys.calls());
+}
+
+#[test]
+fn a_launch_from_inside_a_sandbox_is_refused_before_anything_privileged() {
+    for launch in [classic, strict] {
+        let sys = strict_system();
+        // PID 1's root is not ours: we run inside a snap's new root.
+        sys.dir("/host", 0o755);
+        sys.proc_roots.borrow_mut().insert(1, "/host".into());
+        let e = launch(&sys).unwrap_err().to_string();
+        assert_eq!(e, "cannot run inside a snap's sandbox: the root directory is not the host's");
+        assert_eq!(sys.effects(), ["ensure_stdio", "set_dumpable(false)", "open_proc"]);
+    }
+    // Where PID 1 cannot be inspected, no strict sandbox can exist.
+    let sys = system(&filtered());
+    sys.fail("lstat_proc(1/root/.)", Errno::EACCES);
+    assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+}
+
+#[test]
+fn a_base_that_cannot_be_looked_up_is_not_called_missing() {
+    let sys = strict_system();
+    sys.fail("readlinkat(current", Errno::EMFILE);
+    let e = strict(&sys).unwrap_err().to_string();
+    assert!(e.starts_with("cannot locate base snap core: "), "{e}");
+    assert!(e.contains("Too many open files"), "{e}");
+}
+
+#[test]
+fn a_failed_write_of_the_namespace_record_leaves_no_file() {
+    let sys = strict_system();
+    sys.fail("write(base-snap-name=core", Errno::EFBIG);
+    let e = strict(&sys).unwrap_err().to_string();
+    assert!(e.starts_with("cannot write /run/snapd/ns/snap.demo.info: "), "{e}");
+    let left: Vec<_> = std::fs::read_dir(sys.path("/run/snapd/ns")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(!sys.calls().iter().any(|c| c.starts_with("execve")));
 }
 
 #[test]

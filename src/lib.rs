@@ -28,6 +28,7 @@ pub mod process;
 pub mod rootfs;
 pub mod seccomp;
 pub mod settings;
+pub mod signals;
 pub mod sys;
 pub mod update_ns;
 pub mod user_data;

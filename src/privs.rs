@@ -2,7 +2,8 @@
 //!
 //! 1. [`acquire`]: the launcher is setuid root; it keeps only the
 //!    capabilities the setup needs ([`REQUIRED_CAPS`]), none inheritable, none
-//!    ambient.
+//!    ambient, and its real uid becomes root too, so that the caller cannot
+//!    signal it (stop it while it holds a lock) until [`demote`].
 //! 2. [`demote`]: after the setup, real, effective and saved ids all become
 //!    the caller's; only `CAP_SYS_ADMIN` stays permitted, for loading the
 //!    Landlock ruleset and the seccomp filter without `no_new_privs` (which
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::seccomp::Filtered;
 use crate::sys::{CapState, Ids, Sys};
 use caps::Capability;
-use nix::unistd::Gid;
+use nix::unistd::{Gid, Uid};
 
 const fn bit(c: Capability) -> u64 {
     1u64 << (c as u8)
@@ -84,11 +85,22 @@ pub fn acquire<S: Sys>(sys: &S, ids: Ids) -> Result<Privileged> {
     if ids.egid != root_gid || ids.sgid != root_gid {
         sys.setresgid(ids.rgid, root_gid, root_gid)?;
     }
+    // The kernel lets a user signal any process whose real or saved uid is
+    // theirs: with all three uids root, the caller can no longer stop us
+    // while we hold the snap's lock (every launch of the snap, by anyone,
+    // would then wait on us). `demote` gives the real uid back.
+    if !ids.ruid.is_root() {
+        let root = Uid::from_raw(0);
+        sys.setresuid(root, root, root)?;
+    }
     Ok(Privileged { ids })
 }
 
 /// Becomes the caller for good, keeping only `CAP_SYS_ADMIN` permitted (not
 /// effective). Checks that no id is left as root.
+///
+/// Where nothing but Landlock and seccomp confines the app (no AppArmor),
+/// [`forbid_new_privs`] follows for a caller other than root.
 pub fn demote<S: Sys>(sys: &S, p: Privileged) -> Result<Demoted> {
     let want = p.ids.caller();
     if p.ids != want {
@@ -114,6 +126,23 @@ pub fn demote<S: Sys>(sys: &S, p: Privileged) -> Result<Demoted> {
 /// the seccomp filter.
 pub fn raise_sys_admin<S: Sys>(sys: &S, _d: &Demoted) -> Result<()> {
     sys.set_caps(CapState { effective: SECCOMP_CAPS, permitted: SECCOMP_CAPS, inheritable: 0 })
+}
+
+/// Sets `no_new_privs` for a caller other than root: a setuid or
+/// file-capability program in the base or the snap then runs with the
+/// caller's ids and no capability. Used where the kernel has no AppArmor:
+/// Landlock limits files and the network, and the seccomp filter system
+/// calls, but root with every capability inside them could still reach
+/// what they do not mediate (other processes, network and device
+/// configuration). Under AppArmor, as with snap-confine, the snap's profile
+/// grants no capability its interfaces do not, and `no_new_privs` would
+/// stop the exec transition to that profile. Root keeps its capabilities
+/// (root daemons need them), and classic or devmode snaps are not confined.
+pub fn forbid_new_privs<S: Sys>(sys: &S, ids: &Ids, _d: &Demoted) -> Result<()> {
+    if ids.ruid.is_root() {
+        return Ok(());
+    }
+    sys.set_no_new_privs()
 }
 
 /// Gives up every capability. The seccomp filter must already be in place:

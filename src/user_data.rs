@@ -18,6 +18,14 @@ pub fn is_canonical(path: &str) -> bool {
         && path.split('/').skip(1).all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
+/// `~/snap` of `SNAP_USER_DATA` (`~/snap/<instance>/<revision>`), if it has
+/// that shape.
+fn snap_dir_of(path: &str) -> Option<&str> {
+    let (instance_dir, _revision) = path.rsplit_once('/')?;
+    let (snap_dir, _instance) = instance_dir.rsplit_once('/')?;
+    (snap_dir.ends_with("/snap") && snap_dir.len() > "/snap".len()).then_some(snap_dir)
+}
+
 pub fn create<S: Sys>(sys: &S, env: &Env) -> Result<()> {
     let Some(value) = lookup(env, "SNAP_USER_DATA").filter(|v| !v.is_empty()) else {
         return Ok(());
@@ -28,7 +36,13 @@ pub fn create<S: Sys>(sys: &S, env: &Env) -> Result<()> {
             "user data directory must be an absolute canonical path",
         )
     })?;
-    match mkpath(sys, path, Mode::from_bits_truncate(0o755)) {
+    // `~/snap` holds the data of every snap of the user: owner only, as
+    // `snap run` makes it (CVE-2021-3155); what is below it is 0755.
+    let made = match snap_dir_of(path) {
+        Some(dir) => mkpath(sys, dir, Mode::from_bits_truncate(0o700)),
+        None => Ok(()),
+    };
+    match made.and_then(|()| mkpath(sys, path, Mode::from_bits_truncate(0o755))) {
         Ok(()) => Ok(()),
         Err(e) if matches!(e.errno_value(), Some(Errno::EROFS | Errno::EACCES))
             && !path.starts_with("/home/")
@@ -66,6 +80,18 @@ mod tests {
         let env = |v: &str| vec![(OsString::from("SNAP_USER_DATA"), OsString::from(v))];
         create(&sys, &env("/home/u/snap/a/1")).unwrap();
         assert!(sys.path("/home/u/snap/a/1").is_dir());
+        let mode = |p: &str| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(sys.path(p)).unwrap().permissions()) & 0o7777;
+        // ~/snap is the user's alone; what is below it is readable.
+        assert_eq!(mode("/home/u/snap"), 0o700);
+        assert_eq!(mode("/home/u/snap/a"), 0o755);
+        assert_eq!(mode("/home/u/snap/a/1"), 0o755);
+        // An existing ~/snap is left as it is.
+        std::fs::set_permissions(sys.path("/home/u/snap"), std::os::unix::fs::PermissionsExt::from_mode(0o750)).unwrap();
+        create(&sys, &env("/home/u/snap/b/2")).unwrap();
+        assert_eq!(mode("/home/u/snap"), 0o750);
+        assert_eq!(snap_dir_of("/home/u/snap/a/1"), Some("/home/u/snap"));
+        assert_eq!(snap_dir_of("/snap/a/1"), None);
+        assert_eq!(snap_dir_of("/home/u/data/a/1"), None);
         create(&sys, &vec![]).unwrap();
         assert_eq!(
             create(&sys, &env("/home/u/../x")).unwrap_err().to_string(),

@@ -80,48 +80,182 @@ pub fn join_freezer<S: Sys>(sys: &S, instance: &str, pid: i32, debug: &Debug) ->
     Ok(())
 }
 
-/// Whether a process of the snap other than us is alive.
-pub fn snap_in_use<S: Sys>(sys: &S, proc: &Proc, instance: &str) -> bool {
+/// Whether a process of the snap other than us is alive. Called from
+/// inside the snap's preserved namespace: a process counts only if it is
+/// in one of the snap's cgroups (v1: the freezer cgroup `snap.<instance>`;
+/// v2: a `snap.<instance>.*` scope or service anywhere in the tree) *and*
+/// runs in that namespace's root filesystem. A cgroup name proves nothing
+/// on v2, where a user can make `snap.<instance>.x` in a subtree delegated
+/// to them and keep a stale namespace alive for everyone; the root
+/// filesystem of the process can only be the snap's if the launcher put it
+/// there. A cgroup or process that goes away while we look is skipped; any
+/// other failure is an error, not an answer.
+pub fn snap_in_use<S: Sys>(sys: &S, proc: &Proc, instance: &str) -> Result<bool> {
+    let ours = sys.fstat(sys.root()?.as_fd())?;
+    let me = sys.pid();
+    let is_snap_process = |pid: i32| -> Result<bool> {
+        if pid == me {
+            return Ok(false);
+        }
+        match sys.lstat_proc(proc, &format!("{pid}/root/.")) {
+            Ok(st) => Ok((st.dev, st.ino) == (ours.dev, ours.ino)),
+            Err(e) if matches!(e.errno_value(), Some(Errno::ENOENT | Errno::ESRCH)) => Ok(false),
+            Err(e) => Err(e.within(format!("find the root directory of process {pid}"))),
+        }
+    };
+    let any_in = |group: BorrowedFd<'_>, path: &str| -> Result<bool> {
+        for pid in group_pids(sys, group, path)? {
+            if is_snap_process(pid)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
     match layout(sys) {
         Layout::V1 => {
-            let path = format!("{FREEZER}/snap.{instance}/cgroup.procs");
-            let Ok(text) = crate::fs::read_small_file(sys, &path, 1 << 20) else { return false };
-            let me = sys.pid();
-            String::from_utf8_lossy(&text)
-                .lines()
-                .filter_map(|l| l.trim().parse::<i32>().ok())
-                .filter(|p| *p != me)
-                .any(|p| sys.read_proc(proc, &format!("{p}/stat"), 4096).is_ok())
+            let freezer = open_path(sys, FREEZER, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any)?;
+            let name = format!("snap.{instance}");
+            match sys.openat(freezer.fd.as_fd(), OsStr::new(&name), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()) {
+                Ok(dir) => any_in(dir.as_fd(), &format!("{FREEZER}/{name}")),
+                Err(e) if e.errno_value() == Some(Errno::ENOENT) => Ok(false),
+                Err(e) => Err(e.within(format!("open {FREEZER}/{name}"))),
+            }
         }
         Layout::V2 => {
-            let Ok(root) = open_path(sys, CGROUP_ROOT, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any) else { return false };
-            let own = own_v2_group(sys, proc);
-            scan_v2(sys, root.fd.as_fd(), &format!("snap.{instance}."), CGROUP_ROOT, own.as_deref(), 0)
+            let root = open_path(sys, CGROUP_ROOT, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any)?;
+            scan_v2(sys, root.fd.as_fd(), &format!("snap.{instance}."), CGROUP_ROOT, 0, &any_in)
         }
-        Layout::None => false,
+        Layout::None => Ok(false),
     }
 }
 
-/// Our own cgroup v2 path, from the `0::` line of `/proc/self/cgroup`.
-fn own_v2_group<S: Sys>(sys: &S, proc: &Proc) -> Option<String> {
-    let text = sys.read_proc(proc, &format!("{}/cgroup", sys.pid()), 64 * 1024).ok()?;
-    String::from_utf8_lossy(&text).lines().find_map(|l| l.strip_prefix("0::").map(|p| format!("{CGROUP_ROOT}{p}")))
+/// The processes listed in `cgroup.procs` of the open cgroup directory.
+fn group_pids<S: Sys>(sys: &S, group: BorrowedFd<'_>, path: &str) -> Result<Vec<i32>> {
+    let fd = match sys.openat(group, OsStr::new("cgroup.procs"), OFlag::O_RDONLY, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) if e.errno_value() == Some(Errno::ENOENT) => return Ok(Vec::new()),
+        Err(e) => return Err(e.within(format!("open {path}/cgroup.procs"))),
+    };
+    let text = match sys.read_bounded(fd.as_fd(), 4 << 20) {
+        Ok(t) => t,
+        // A cgroup removed after it was opened.
+        Err(e) if e.errno_value() == Some(Errno::ENODEV) => return Ok(Vec::new()),
+        Err(e) => return Err(e.within(format!("read {path}/cgroup.procs"))),
+    };
+    Ok(String::from_utf8_lossy(&text).lines().filter_map(|l| l.trim().parse::<i32>().ok()).collect())
 }
 
-fn scan_v2<S: Sys>(sys: &S, dir: BorrowedFd<'_>, prefix: &str, path: &str, own: Option<&str>, depth: u32) -> bool {
+/// Walks the cgroup v2 tree for groups named `prefix*` holding a process
+/// that `found` accepts. Subtrees deeper than 32 levels are not searched
+/// (no snap's scope or service is that deep).
+fn scan_v2<S: Sys>(
+    sys: &S,
+    dir: BorrowedFd<'_>,
+    prefix: &str,
+    path: &str,
+    depth: u32,
+    found: &dyn Fn(BorrowedFd<'_>, &str) -> Result<bool>,
+) -> Result<bool> {
     if depth > 32 {
-        return false;
+        return Ok(false);
     }
-    let Ok(entries) = sys.read_dir(dir) else { return false };
-    entries.into_iter().filter(|(_, k)| *k == EntryKind::Dir).any(|(name, _)| {
+    let entries = match sys.read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if matches!(e.errno_value(), Some(Errno::ENOENT | Errno::ENODEV)) => return Ok(false),
+        Err(e) => return Err(e.within(format!("list {path}"))),
+    };
+    for (name, _) in entries.into_iter().filter(|(_, k)| *k == EntryKind::Dir) {
         let name = name.to_string_lossy().into_owned();
         let child = format!("{path}/{name}");
-        if name.starts_with(prefix) && Some(child.as_str()) != own {
-            return true;
+        let fd = match sys.openat(dir, OsStr::new(&name), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) if e.errno_value() == Some(Errno::ENOENT) => continue,
+            Err(e) => return Err(e.within(format!("open {child}"))),
+        };
+        if name.starts_with(prefix) && found(fd.as_fd(), &child)? {
+            return Ok(true);
         }
-        match sys.openat(dir, OsStr::new(&name), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()) {
-            Ok(fd) => scan_v2(sys, fd.as_fd(), prefix, &child, own, depth + 1),
-            Err(_) => false,
+        if scan_v2(sys, fd.as_fd(), prefix, &child, depth + 1, found)? {
+            return Ok(true);
         }
-    })
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::sys::fake::FakeSys;
+
+    /// A v2 host where user 1000's delegated subtree is under `user@1000`.
+    const USER: &str = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice";
+
+    fn v2() -> FakeSys {
+        let sys = FakeSys::new();
+        sys.dir(USER, 0o755);
+        sys.fs_types.borrow_mut().insert(CGROUP_ROOT.into(), CGROUP2_SUPER_MAGIC);
+        // Processes 100 and 101 run in the snap's namespace (the fake root
+        // stands for it), 200 in the host's root.
+        sys.dir("/host-root", 0o755);
+        sys.proc_roots.borrow_mut().extend([(100, "/".to_string()), (101, "/".to_string()), (200, "/host-root".to_string())]);
+        sys
+    }
+
+    fn group(sys: &FakeSys, path: &str, pids: &str) {
+        sys.file(&format!("{path}/cgroup.procs"), pids.as_bytes(), 0o644);
+    }
+
+    fn in_use(sys: &FakeSys) -> Result<bool> {
+        let proc = crate::sys::Proc(sys.root().unwrap());
+        snap_in_use(sys, &proc, "demo")
+    }
+
+    #[test]
+    fn a_cgroup_named_like_the_snap_is_not_enough() {
+        let sys = v2();
+        // A user makes snap.demo.fake in their own subtree and puts a
+        // process of theirs in it.
+        group(&sys, &format!("{USER}/snap.demo.fake"), "200\n");
+        assert!(!in_use(&sys).unwrap());
+        // Nor are processes that are gone, or the launcher itself.
+        group(&sys, &format!("{USER}/snap.demo.gone"), "300\n4242\n");
+        assert!(!in_use(&sys).unwrap());
+        // Another snap's process in the namespace's root does not count
+        // for this one either.
+        group(&sys, &format!("{USER}/snap.other.app-1.scope"), "100\n");
+        assert!(!in_use(&sys).unwrap());
+        // An app of the snap does, however deep its scope.
+        group(&sys, &format!("{USER}/snap.demo.app-1234.scope"), "101\n");
+        assert!(in_use(&sys).unwrap());
+    }
+
+    #[test]
+    fn a_failure_to_look_is_an_error_not_an_answer() {
+        let sys = v2();
+        group(&sys, &format!("{USER}/snap.demo.app-1.scope"), "101\n");
+        sys.fail("openat(cgroup.procs", Errno::EIO);
+        let e = in_use(&sys).unwrap_err().to_string();
+        assert!(e.contains("snap.demo.app-1.scope/cgroup.procs"), "{e}");
+        let sys = v2();
+        group(&sys, &format!("{USER}/snap.demo.app-1.scope"), "101\n");
+        sys.fail("lstat_proc(101", Errno::EIO);
+        assert_eq!(
+            in_use(&sys).unwrap_err().to_string(),
+            "cannot find the root directory of process 101: lstat_proc(101/root/.) (injected): I/O error"
+        );
+    }
+
+    #[test]
+    fn v1_counts_processes_of_the_freezer_group_in_the_namespace() {
+        let sys = v2();
+        sys.fs_types.borrow_mut().clear();
+        sys.dir(FREEZER, 0o755);
+        sys.fs_types.borrow_mut().insert(FREEZER.into(), CGROUP_SUPER_MAGIC);
+        assert!(!in_use(&sys).unwrap(), "no freezer group: not in use");
+        group(&sys, &format!("{FREEZER}/snap.demo"), "200\n4242\n");
+        assert!(!in_use(&sys).unwrap());
+        group(&sys, &format!("{FREEZER}/snap.demo"), "200\n100\n");
+        assert!(in_use(&sys).unwrap());
+    }
 }

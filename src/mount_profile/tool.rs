@@ -195,7 +195,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Option<Stri
         debug.say("no preserved mount namespace, nothing to update");
         return Ok(None);
     };
-    let _lock = lock::acquire(sys, instance.as_str(), &debug)?;
+    let _lock = lock::acquire(sys, &proc, instance.as_str(), &debug)?;
     sys.setns_mount(preserved.fd.as_fd())?;
     let frozen = freeze::freeze(sys, &proc, instance.as_str())?;
     let result = update_system(sys, &proc, instance, &debug);

@@ -53,7 +53,7 @@ pub fn enter_classic<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, debug: &Deb
     sys.unshare_mount_ns()?;
     if inv.instance.instance_key().is_some() {
         debug.say(format_args!("showing instance {} as {}", inv.instance, inv.instance.snap_name()));
-        apply(sys, &classic_steps(inv.instance.snap_name(), inv.instance.as_str()))?;
+        apply(sys, &classic_steps(inv.instance.snap_name(), inv.instance.as_str()), None)?;
     }
     debug.step("set up the classic instance's namespace");
     Ok(())

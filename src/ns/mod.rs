@@ -74,7 +74,7 @@ pub fn init_global<S: Sys>(sys: &S, proc: &Proc, instances: bool, debug: &Debug)
     if global_todo(sys, proc, instances)? == GlobalTodo::default() {
         return Ok(());
     }
-    let _global = lock::acquire(sys, "", debug)?;
+    let _global = lock::acquire(sys, proc, "", debug)?;
     lock::mkpath_root(sys, NS_DIR)?;
     let todo = global_todo(sys, proc, instances)?;
     if todo.share_snap {
@@ -219,7 +219,7 @@ fn join_or_build<S: Sys>(
             debug.say(format_args!("joined the preserved mount namespace of {instance}"));
             return Ok(Reached::Joined);
         }
-        if !base_changed && cgroup::snap_in_use(sys, proc, instance) {
+        if !base_changed && cgroup::snap_in_use(sys, proc, instance).context(|| format!("tell whether snap {instance} is running"))? {
             debug.say(format_args!("the namespace of {instance} is stale but in use: joining it anyway"));
             return Ok(Reached::Joined);
         }
@@ -306,7 +306,7 @@ pub fn enter<S: Sys>(
     // descriptor in whichever namespace needs it.
     let setup = Setup { launcher_dir, tool: update_ns::open_tool(sys, launcher_dir)?, calls };
     let instance = inv.instance.as_str();
-    let _lock: Lock = lock::acquire(sys, instance, debug)?;
+    let _lock: Lock = lock::acquire(sys, proc, instance, debug)?;
     check_not_removed(sys, instance)?;
     let base = rootfs::locate_base(sys, &inv.base)?;
     cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;

@@ -130,6 +130,29 @@ pub fn uses_base_device<S: Sys>(sys: &S, proc: &Proc, dev: u64) -> Result<bool> 
     }))
 }
 
+/// The temporary name `snap.<instance>.info` is written under first.
+fn info_temp_file(instance: &str) -> String {
+    format!(".{}.tmp", info_file(instance))
+}
+
+/// Writes `snap.<instance>.info` whole or not at all: into a temporary
+/// file first, renamed over the old one once complete. A write that fails
+/// (a file-size limit, a full disk) leaves no truncated file behind.
+fn write_info<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str, content: &str) -> Result<()> {
+    let info = info_file(instance);
+    let temp = info_temp_file(instance);
+    let write = || -> Result<()> {
+        let flags = OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_WRONLY;
+        let fd = sys.openat(ns_dir, OsStr::new(&temp), flags, Mode::from_bits_truncate(0o644))?;
+        sys.write_all(fd.as_fd(), content.as_bytes())?;
+        sys.renameat(ns_dir, OsStr::new(&temp), OsStr::new(&info)).context(|| "rename it into place")
+    };
+    write().map_err(|e| {
+        let _ = sys.unlinkat(ns_dir, OsStr::new(&temp), false);
+        e.within(format!("write {NS_DIR}/{info}"))
+    })
+}
+
 /// Binds the current mount namespace (`new_ns`) to `<instance>.mnt` from
 /// the original namespace, and records the base. Leaves us in `new_ns`.
 pub fn capture<S: Sys>(
@@ -141,11 +164,7 @@ pub fn capture<S: Sys>(
     base: &Base,
 ) -> Result<()> {
     sys.setns_mount(original)?;
-    let info = info_file(instance);
-    let fd = sys
-        .openat(ns_dir, OsStr::new(&info), OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_WRONLY, Mode::from_bits_truncate(0o644))
-        .map_err(|e| e.within(format!("write {NS_DIR}/{info}")))?;
-    sys.write_all(fd.as_fd(), format!("base-snap-name={}\n", base.requested).as_bytes())?;
+    write_info(sys, ns_dir, instance, &format!("base-snap-name={}\n", base.requested))?;
     let name = mnt_file(instance);
     let path = format!("{NS_DIR}/{name}");
     let target = sys
@@ -167,6 +186,7 @@ pub fn discard<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Resul
             || (name.starts_with(&per_user) && name.ends_with(".mnt"))
             || name == info_file(instance)
             || name == fstab_file(instance)
+            || name == info_temp_file(instance)
             || (name.starts_with(&format!("snap.{instance}.")) && name.ends_with(".user-fstab"));
         if !ours {
             continue;

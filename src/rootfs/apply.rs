@@ -1,7 +1,12 @@
-//! Carries out a mount plan. Mount targets are opened relative to the
-//! current root with `openat2(RESOLVE_IN_ROOT)` (symlinks in the base cannot
-//! point outside it) and mounted through their descriptors. A failed mount
-//! is reported as the mount(8) command it would have been.
+//! Carries out a mount plan. Paths are opened with
+//! `openat2(RESOLVE_IN_ROOT)` and mounted through their descriptors. A path
+//! inside the new root being built (the scratch directory) is resolved with
+//! that directory as its root: a symlink in the base, absolute or with
+//! `..`, means what it will mean once the scratch directory is `/`, never a
+//! host path (the namespace is shared with the host's until it is made a
+//! slave, so a mount on a host path could reach the host). After
+//! `pivot_root` the new root is `/` anyway. A failed mount is reported as
+//! the mount(8) command it would have been.
 
 use super::plan::{Propagation, Step};
 use crate::error::{Context, Error, Result};
@@ -18,18 +23,49 @@ fn failed(step: &Step, e: Errno) -> Error {
     Error::errno(format!("perform operation: {step}"), e)
 }
 
-/// Opens `path` (absolute) for use as a mount target.
-fn open_target<S: Sys>(sys: &S, path: &str) -> Result<OwnedFd> {
-    let root = sys.root()?;
-    sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH)
+/// Resolves the plan's absolute paths: under `new_root` (while there is
+/// one, before `pivot_root`) with it as the root, elsewhere from `/`.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolver<'a> {
+    new_root: Option<&'a str>,
 }
 
-/// Opens the parent directory of `path` and returns it with the last name.
-fn open_parent<'p, S: Sys>(sys: &S, path: &'p str) -> Result<(OwnedFd, &'p str)> {
-    let (parent, name) = path.rsplit_once('/').ok_or_else(|| Error::because(format!("use {path}"), "no parent"))?;
-    let root = sys.root()?;
-    let dir = sys.open_in_root(root.as_fd(), parent.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
-    Ok((dir, name))
+impl<'a> Resolver<'a> {
+    /// Paths under `new_root` are resolved inside it.
+    pub fn inside(new_root: &'a str) -> Self {
+        Resolver { new_root: Some(new_root) }
+    }
+
+    /// Every path is resolved from `/`.
+    pub fn host() -> Self {
+        Resolver { new_root: None }
+    }
+
+    /// Opens `path` (absolute) with `flags`.
+    fn open<S: Sys>(&self, sys: &S, path: &str, flags: OFlag) -> Result<OwnedFd> {
+        let root = sys.root()?;
+        let inside = self.new_root.and_then(|r| path.strip_prefix(r).filter(|rest| rest.is_empty() || rest.starts_with('/')).map(|rest| (r, rest)));
+        match inside {
+            Some((new_root, rest)) if !rest.is_empty() => {
+                // The top mount on the new root, opened afresh for each step.
+                let dir = sys.open_in_root(root.as_fd(), new_root.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+                sys.open_in_root(dir.as_fd(), rest.trim_start_matches('/'), flags)
+            }
+            _ => sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), flags),
+        }
+    }
+
+    /// Opens `path` for use as a mount target.
+    fn target<S: Sys>(&self, sys: &S, path: &str) -> Result<OwnedFd> {
+        self.open(sys, path, OFlag::O_PATH)
+    }
+
+    /// Opens the parent directory of `path` and returns it with the last name.
+    fn parent<'p, S: Sys>(&self, sys: &S, path: &'p str) -> Result<(OwnedFd, &'p str)> {
+        let (parent, name) = path.rsplit_once('/').ok_or_else(|| Error::because(format!("use {path}"), "no parent"))?;
+        let parent = if parent.is_empty() { "/" } else { parent };
+        Ok((self.open(sys, parent, OFlag::O_PATH | OFlag::O_DIRECTORY)?, name))
+    }
 }
 
 fn propagation_flags(kind: Propagation, recursive: bool) -> MsFlags {
@@ -78,9 +114,9 @@ fn split_options(options: &str) -> (MsFlags, String) {
 }
 
 /// Runs one step. Returns false when an optional bind was skipped.
-pub fn apply_step<S: Sys>(sys: &S, step: &Step) -> Result<bool> {
+pub fn apply_step<S: Sys>(sys: &S, at: Resolver<'_>, step: &Step) -> Result<bool> {
     if let Step::Bind { source, target, recursive, optional } = step {
-        let fd = match open_target(sys, target) {
+        let fd = match at.target(sys, target) {
             Err(e) if *optional && e.errno_value() == Some(Errno::ENOENT) => return Ok(false),
             other => other.context(|| step)?,
         };
@@ -93,25 +129,25 @@ pub fn apply_step<S: Sys>(sys: &S, step: &Step) -> Result<bool> {
             other => other.map(|()| true).map_err(|e| failed(step, e)),
         };
     }
-    other_step(sys, step).map(|()| true)
+    other_step(sys, at, step).map(|()| true)
 }
 
-fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
+fn other_step<S: Sys>(sys: &S, at: Resolver<'_>, step: &Step) -> Result<()> {
     match step {
         Step::Propagate { target, kind, recursive } => {
-            let fd = open_target(sys, target).context(|| step)?;
+            let fd = at.target(sys, target).context(|| step)?;
             sys.mount(Source::None, fd.as_fd(), target, None, propagation_flags(*kind, *recursive), None)
                 .map_err(|e| failed(step, e))
         }
         Step::Bind { .. } => Ok(()),
         Step::Tmpfs { target, data } => {
-            let fd = open_target(sys, target).context(|| step)?;
+            let fd = at.target(sys, target).context(|| step)?;
             let (flags, data) = split_options(data);
             sys.mount(Source::Path("tmpfs"), fd.as_fd(), target, Some("tmpfs"), flags, Some(&data))
                 .map_err(|e| failed(step, e))
         }
         Step::RemountReadOnly { target, noexec } => {
-            let fd = open_target(sys, target).context(|| step)?;
+            let fd = at.target(sys, target).context(|| step)?;
             let mut flags = MsFlags::MS_BIND
                 | MsFlags::MS_REMOUNT
                 | MsFlags::MS_RDONLY
@@ -125,21 +161,20 @@ fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
         Step::BindFd { source, target, recursive } => {
             let src = crate::fs::open_path(sys, source, OFlag::O_PATH | OFlag::O_DIRECTORY, crate::fs::Trust::Any)
                 .context(|| step)?;
-            let fd = open_target(sys, target).context(|| step)?;
+            let fd = at.target(sys, target).context(|| step)?;
             let flags = if *recursive { MsFlags::MS_BIND | MsFlags::MS_REC } else { MsFlags::MS_BIND };
             sys.mount(Source::Fd(src.fd.as_fd()), fd.as_fd(), target, None, flags, None).map_err(|e| failed(step, e))
         }
         Step::Mkdir { path, mode } => {
-            let (dir, name) = open_parent(sys, path).context(|| step)?;
+            let (dir, name) = at.parent(sys, path).context(|| step)?;
             sys.mkdirat(dir.as_fd(), OsStr::new(name), Mode::from_bits_truncate(*mode)).map_err(|e| failed(step, e))
         }
         Step::Symlink { path, target } => {
-            let (dir, name) = open_parent(sys, path).context(|| step)?;
+            let (dir, name) = at.parent(sys, path).context(|| step)?;
             sys.symlinkat(target, dir.as_fd(), OsStr::new(name)).map_err(|e| failed(step, e))
         }
         Step::Links { dir, links } => {
-            let root = sys.root()?;
-            let fd = sys.open_in_root(root.as_fd(), dir.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY).context(|| step)?;
+            let fd = at.open(sys, dir, OFlag::O_PATH | OFlag::O_DIRECTORY).context(|| step)?;
             for link in links {
                 sys.symlinkat(&link.target, fd.as_fd(), OsStr::new(&link.name))
                     .map_err(|e| Error::errno(format!("perform operation: ln -s {} {dir}/{}", link.target, link.name), e))?;
@@ -147,22 +182,19 @@ fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
             Ok(())
         }
         Step::WriteFile { path, content } => {
-            let (dir, name) = open_parent(sys, path).context(|| step)?;
+            let (dir, name) = at.parent(sys, path).context(|| step)?;
             let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;
             let fd = sys.openat(dir.as_fd(), OsStr::new(name), flags, Mode::from_bits_truncate(0o644)).context(|| step)?;
             sys.write_all(fd.as_fd(), content.as_bytes()).context(|| step)
         }
         Step::File { path } => {
-            let (dir, name) = open_parent(sys, path).context(|| step)?;
+            let (dir, name) = at.parent(sys, path).context(|| step)?;
             let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;
             sys.openat(dir.as_fd(), OsStr::new(name), flags, Mode::from_bits_truncate(0o644)).context(|| step)?;
             Ok(())
         }
         Step::Chmod { path, mode } => {
-            let root = sys.root()?;
-            let fd = sys
-                .open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_RDONLY | OFlag::O_DIRECTORY)
-                .context(|| step)?;
+            let fd = at.open(sys, path, OFlag::O_RDONLY | OFlag::O_DIRECTORY).context(|| step)?;
             sys.fchmod(fd.as_fd(), *mode).context(|| step)
         }
         Step::EnsureHostDir { path } => ensure_host_dir(sys, path).context(|| step),
@@ -176,30 +208,107 @@ fn other_step<S: Sys>(sys: &S, step: &Step) -> Result<()> {
             }
             Ok(())
         }
-        Step::PivotRoot { new_root, put_old } => sys.pivot_root(new_root, put_old).map_err(|e| failed(step, e)),
+        Step::PivotRoot { new_root, put_old } => {
+            let new = at.open(sys, new_root, OFlag::O_PATH | OFlag::O_DIRECTORY).context(|| step)?;
+            let old = at.open(sys, put_old, OFlag::O_PATH | OFlag::O_DIRECTORY).context(|| step)?;
+            sys.pivot_root(new.as_fd(), old.as_fd(), (new_root, put_old)).map_err(|e| failed(step, e))
+        }
         Step::Umount { target, lazy } => sys.umount(target, *lazy).map_err(|e| failed(step, e)),
         Step::Rmdir { path } => {
-            let (dir, name) = open_parent(sys, path).context(|| step)?;
+            let (dir, name) = at.parent(sys, path).context(|| step)?;
             sys.unlinkat(dir.as_fd(), OsStr::new(name), true).map_err(|e| failed(step, e))
         }
     }
 }
 
-/// Runs the steps in order, stopping at the first failure. A propagation
-/// change on the target of a skipped optional bind is skipped too.
-pub fn apply<S: Sys>(sys: &S, steps: &[Step]) -> Result<()> {
+/// Runs the steps in order, stopping at the first failure, with paths
+/// under `new_root` resolved inside it until `pivot_root` (see the module's
+/// text). A propagation change on the target of a skipped optional bind is
+/// skipped too.
+pub fn apply<S: Sys>(sys: &S, steps: &[Step], new_root: Option<&str>) -> Result<()> {
     let mut skipped: Vec<&str> = Vec::new();
+    let mut at = new_root.map_or(Resolver::host(), Resolver::inside);
     for step in steps {
         if let Step::Propagate { target, .. } = step {
             if skipped.contains(&target.as_str()) {
                 continue;
             }
         }
-        if !apply_step(sys, step)? {
+        let pivot = matches!(step, Step::PivotRoot { .. });
+        if !apply_step(sys, at, step)? {
             if let Step::Bind { target, .. } = step {
                 skipped.push(target);
             }
         }
+        if pivot {
+            at = Resolver::host();
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::sys::fake::FakeSys;
+
+    const S: &str = "/tmp/snap-private-tmp/snap.rootfs_X";
+
+    fn bind(target: &str) -> Step {
+        Step::Bind { source: "/var/snap".into(), target: target.into(), recursive: true, optional: false }
+    }
+
+    /// A new root whose `var` is an absolute symlink, and a host that has
+    /// what it points at too.
+    fn system() -> FakeSys {
+        let sys = FakeSys::new();
+        for d in ["/srv/var/snap", "/srv/var/lib/snapd/hostfs"] {
+            sys.dir(d, 0o755);
+            sys.dir(&format!("{S}{d}"), 0o755);
+        }
+        std::os::unix::fs::symlink("/srv/var", sys.path(&format!("{S}/var"))).unwrap();
+        std::os::unix::fs::symlink("../../../../srv", sys.path(&format!("{S}/up"))).unwrap();
+        sys
+    }
+
+    #[test]
+    fn paths_in_the_new_root_never_resolve_to_host_paths() {
+        let sys = system();
+        let steps = [
+            bind(&format!("{S}/var/snap")),
+            bind(&format!("{S}/up/var/snap")),
+            Step::Mkdir { path: format!("{S}/var/snap/made"), mode: 0o755 },
+            Step::PivotRoot { new_root: S.into(), put_old: format!("{S}/var/lib/snapd/hostfs") },
+        ];
+        apply(&sys, &steps, Some(S)).unwrap();
+        // Absolute and `..` symlinks alike end inside the new root.
+        assert_eq!(
+            *sys.mounted_at.borrow(),
+            [
+                format!("{S}/srv/var/snap"),
+                format!("{S}/srv/var/snap"),
+                S.to_string(),
+                format!("{S}/srv/var/lib/snapd/hostfs")
+            ]
+        );
+        assert!(sys.path(&format!("{S}/srv/var/snap/made")).is_dir());
+        assert!(!sys.path("/srv/var/snap/made").exists());
+    }
+
+    #[test]
+    fn paths_outside_the_new_root_and_after_pivot_root_resolve_from_slash() {
+        let sys = system();
+        std::os::unix::fs::symlink("/srv/var", sys.path("/var")).unwrap();
+        let steps = [
+            bind("/var/snap"),
+            Step::PivotRoot { new_root: S.into(), put_old: format!("{S}/srv/var/lib/snapd/hostfs") },
+            bind(&format!("{S}/var/snap")),
+        ];
+        apply(&sys, &steps, Some(S)).unwrap();
+        assert_eq!(
+            *sys.mounted_at.borrow(),
+            ["/srv/var/snap".to_string(), S.to_string(), format!("{S}/srv/var/lib/snapd/hostfs"), "/srv/var/snap".to_string()]
+        );
+    }
 }

@@ -64,7 +64,12 @@ pub fn locate_base<S: Sys>(sys: &S, requested: &str) -> Result<Base> {
     for name in names {
         match current_revision(sys, name) {
             Ok(revision) => return Ok(Base { requested: requested.to_string(), name: name.to_string(), revision }),
-            Err(e) => errno = e.errno_value(),
+            // Not installed (or not a proper snap): try the next name.
+            Err(e) if e.errno_value().is_none() || matches!(e.errno_value(), Some(Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP | Errno::EINVAL)) => {
+                errno = e.errno_value();
+            }
+            // Anything else (no descriptor left, no memory) is not an answer.
+            Err(e) => return Err(e.within(format!("locate base snap {requested}"))),
         }
     }
     // As snap-confine words it: "cannot locate base snap core18: No such file or directory".
@@ -184,7 +189,7 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, d
     };
     let steps = plan::plan(&input);
     debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));
-    if let Err(e) = apply::apply(sys, &steps) {
+    if let Err(e) = apply::apply(sys, &steps, Some(&scratch)) {
         // Best effort: the mounts die with the namespace; the empty scratch
         // directory would only be left behind (and never reused).
         let _ = sys.umount(&scratch, true);

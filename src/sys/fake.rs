@@ -7,6 +7,7 @@ use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids,
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::stat::Mode;
 use nix::unistd::{Gid, Uid};
 use policy_cache::Program;
@@ -31,6 +32,11 @@ pub struct FakeSys {
     /// `/proc/<rel>` contents and links the fake reports.
     pub proc_files: RefCell<std::collections::HashMap<String, String>>,
     pub proc_links: RefCell<std::collections::HashMap<String, String>>,
+    /// What successive reads of `/proc/locks` return, before `proc_files`.
+    pub proc_file_reads: RefCell<Vec<String>>,
+    /// The root directory (under the fake root) of processes other than
+    /// PID 1, for `/proc/<pid>/root`.
+    pub proc_roots: RefCell<std::collections::HashMap<i32, String>>,
     /// The ids `mount_ns_id` reports, one per call, in order (none: unsupported).
     pub ns_ids: RefCell<Vec<u64>>,
     /// What `ns_info` reports for any namespace file.
@@ -60,7 +66,16 @@ pub struct FakeSys {
     pub supplementary: RefCell<Vec<Gid>>,
     /// How `run_tool` says the tool ended.
     pub tool_exit: Cell<ToolExit>,
+    /// Where each mount (and `pivot_root`) really was, by its descriptor:
+    /// the path under the fake root (`/...`), or the outside path.
+    pub mounted_at: RefCell<Vec<String>>,
     linux: super::linux::LinuxSys,
+}
+
+/// The path a descriptor stands for (`/proc/self/fd/N`).
+fn real_path(fd: BorrowedFd<'_>) -> String {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// eBPF maps and programs, as far as the fake keeps them.
@@ -141,6 +156,8 @@ impl FakeSys {
             landlock_abi: 7,
             proc_files: RefCell::new(std::collections::HashMap::new()),
             proc_links: RefCell::new(std::collections::HashMap::new()),
+            proc_roots: RefCell::new(std::collections::HashMap::new()),
+            proc_file_reads: RefCell::new(Vec::new()),
             ns_info: None,
             ns_ids: RefCell::new(Vec::new()),
             initial_caps: CapState { effective: !0 >> 23, permitted: !0 >> 23, inheritable: 0 },
@@ -149,6 +166,7 @@ impl FakeSys {
             read_only: RefCell::new(Vec::new()),
             tmpfs_mounts: RefCell::new(Vec::new()),
             bpf: RefCell::new(FakeBpf::default()),
+            mounted_at: RefCell::new(Vec::new()),
             memlock: Cell::new((8 << 20, 8 << 20)),
             supplementary: RefCell::new(Vec::new()),
             tool_exit: Cell::new(ToolExit::Code(0)),
@@ -171,7 +189,7 @@ impl FakeSys {
 
     /// The calls that do more than read: what a reviewer of the order cares about.
     pub fn effects(&self) -> Vec<String> {
-        let reads = ["openat(", "read_lsm_attr", "readlink_proc"];
+        let reads = ["openat(", "read_lsm_attr", "readlink_proc", "lstat_proc", "readlinkat("];
         self.calls().into_iter().filter(|c| !reads.iter().any(|r| c.starts_with(r))).collect()
     }
 
@@ -309,6 +327,18 @@ impl Sys for FakeSys {
     fn sleep(&self, d: Duration) {
         let _ = self.record(format!("sleep({}s)", d.as_secs()));
     }
+    fn block_signals(&self, signals: &[Signal]) -> Result<SigSet> {
+        let names: Vec<&str> = signals.iter().map(|s| s.as_str()).collect();
+        self.rec(format!("block_signals({})", names.join(",")))?;
+        Ok(SigSet::empty())
+    }
+    fn set_signal_mask(&self, _mask: &SigSet) -> Result<()> {
+        self.rec("set_signal_mask".into())
+    }
+    fn set_signal_ignored(&self, signal: Signal, ignored: bool) -> Result<bool> {
+        self.rec(format!("{} {signal}", if ignored { "ignore" } else { "default" }))?;
+        Ok(false)
+    }
     fn root(&self) -> Result<OwnedFd> {
         nix::fcntl::open(self.root.path(), OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|e| Error::errno("open the fake root", e))
@@ -359,10 +389,20 @@ impl Sys for FakeSys {
         self.linux.open_proc()
     }
     fn lstat_proc(&self, _proc: &Proc, rel: &str) -> Result<FileStat> {
-        // The host's root through PID 1 is the fake root.
-        let Some(path) = rel.strip_prefix("1/root/") else { return Err(Error::errno("inspect", Errno::ENOENT)) };
-        let root = self.root()?;
-        self.linux.lstatat(std::os::fd::AsFd::as_fd(&root), OsStr::new(path))
+        // `<pid>/root/...`: PID 1's root is the fake root, other processes'
+        // roots are where `proc_roots` says (under the fake root).
+        self.rec(format!("lstat_proc({rel})"))?;
+        let gone = || Error::errno(format!("inspect /proc/{rel}"), Errno::ENOENT);
+        let (pid, path) = rel.split_once("/root/").ok_or_else(gone)?;
+        let pid: i32 = pid.parse().map_err(|_| gone())?;
+        let dir = match self.proc_roots.borrow().get(&pid) {
+            Some(d) => self.root.path().join(d.trim_start_matches('/')),
+            None if pid == 1 => self.root.path().to_path_buf(),
+            None => return Err(gone()),
+        };
+        let fd = nix::fcntl::open(&dir, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|e| Error::errno(format!("inspect /proc/{rel}"), e))?;
+        self.linux.lstatat(std::os::fd::AsFd::as_fd(&fd), OsStr::new(path))
     }
     fn readlink_proc(&self, _proc: &Proc, rel: &str) -> Result<OsString> {
         if rel == format!("{}/exe", self.pid()) {
@@ -375,6 +415,12 @@ impl Sys for FakeSys {
         }
     }
     fn read_proc(&self, _proc: &Proc, rel: &str, _max: usize) -> Result<Vec<u8>> {
+        if rel == "locks" {
+            let mut reads = self.proc_file_reads.borrow_mut();
+            if !reads.is_empty() {
+                return Ok(reads.remove(0).into_bytes());
+            }
+        }
         match self.proc_files.borrow().get(rel) {
             Some(v) => Ok(v.clone().into_bytes()),
             None => Err(Error::errno(format!("read /proc/{rel}"), Errno::ENOENT)),
@@ -422,6 +468,7 @@ impl Sys for FakeSys {
         }
     }
     fn readlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString> {
+        self.rec(format!("readlinkat({})", name.to_string_lossy()))?;
         self.linux.readlinkat(dir, name)
     }
     fn lstatat(&self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<FileStat> {
@@ -433,6 +480,10 @@ impl Sys for FakeSys {
     fn write_all(&self, fd: BorrowedFd<'_>, data: &[u8]) -> Result<()> {
         self.rec(format!("write({})", String::from_utf8_lossy(data).trim_end()))?;
         self.linux.write_all(fd, data)
+    }
+    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
+        self.record(format!("renameat({}, {})", from.to_string_lossy(), to.to_string_lossy()))?;
+        self.linux.renameat(dir, from, to)
     }
     fn try_lock(&self, fd: BorrowedFd<'_>) -> Result<bool> {
         self.rec("try_lock".into())?;
@@ -463,14 +514,10 @@ impl Sys for FakeSys {
         let read_only = self.is_read_only(&path);
         Ok(FsInfo { magic, read_only, nosuid: false, nodev: false, noexec: false })
     }
-    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
-        self.record(format!("renameat({}, {})", from.to_string_lossy(), to.to_string_lossy()))?;
-        self.linux.renameat(dir, from, to)
-    }
     fn mount(
         &self,
         source: Source<'_>,
-        _target: BorrowedFd<'_>,
+        target_fd: BorrowedFd<'_>,
         target: &str,
         fstype: Option<&str>,
         flags: nix::mount::MsFlags,
@@ -482,6 +529,9 @@ impl Sys for FakeSys {
             Source::Fd(_) => "fd".to_string(),
         };
         let tmpfs = fstype == Some("tmpfs") && !flags.contains(nix::mount::MsFlags::MS_REMOUNT);
+        let at = real_path(target_fd);
+        let root = self.root.path().to_string_lossy().into_owned();
+        self.mounted_at.borrow_mut().push(at.strip_prefix(&root).map(str::to_string).unwrap_or(at));
         let names: Vec<&str> = flags.iter_names().map(|(n, _)| n).collect();
         let flags = if names.is_empty() { "0".to_string() } else { names.join("|") };
         self.record(format!("mount({source}, {target}, {}, {flags}, {})", fstype.unwrap_or("-"), data.unwrap_or("-")))?;
@@ -509,8 +559,14 @@ impl Sys for FakeSys {
         }
         Ok(())
     }
-    fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {
-        self.record(format!("pivot_root({new_root}, {put_old})"))
+    fn pivot_root(&self, new_root: BorrowedFd<'_>, put_old: BorrowedFd<'_>, paths: (&str, &str)) -> std::result::Result<(), Errno> {
+        self.record(format!("pivot_root({}, {})", paths.0, paths.1))?;
+        let root = self.root.path().to_string_lossy().into_owned();
+        for fd in [new_root, put_old] {
+            let at = real_path(fd);
+            self.mounted_at.borrow_mut().push(at.strip_prefix(&root).map(str::to_string).unwrap_or(at));
+        }
+        Ok(())
     }
     fn unshare_mount_ns(&self) -> Result<()> {
         self.rec("unshare(CLONE_NEWNS)".into())
@@ -578,6 +634,9 @@ impl Sys for FakeSys {
         self.rec(format!("setresuid({r},{e},{s})"))?;
         self.ids.set(Ids { ruid: r, euid: e, suid: s, ..self.ids.get() });
         Ok(())
+    }
+    fn set_no_new_privs(&self) -> Result<()> {
+        self.rec("set_no_new_privs".into())
     }
     fn bpf_map_create(&self, spec: &BpfMapSpec) -> Result<OwnedFd> {
         self.rec(format!(

@@ -8,6 +8,7 @@ use super::{
 use crate::error::{Context, Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::{openat, openat2, readlinkat, OFlag, OpenHow, ResolveFlag};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::{fstat, mkdirat, umask, Mode};
 use nix::mount::{MntFlags, MsFlags};
 use nix::sched::CloneFlags;
@@ -270,6 +271,29 @@ impl Sys for LinuxSys {
         std::thread::sleep(d);
     }
 
+    fn block_signals(&self, signals: &[Signal]) -> Result<SigSet> {
+        let mut set = SigSet::empty();
+        for s in signals {
+            set.add(*s);
+        }
+        let mut old = SigSet::empty();
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old)).context(|| "block signals")?;
+        Ok(old)
+    }
+
+    fn set_signal_mask(&self, mask: &SigSet) -> Result<()> {
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None).context(|| "restore the signal mask")
+    }
+
+    fn set_signal_ignored(&self, signal: Signal, ignored: bool) -> Result<bool> {
+        let handler = if ignored { SigHandler::SigIgn } else { SigHandler::SigDfl };
+        let action = nix::sys::signal::SigAction::new(handler, nix::sys::signal::SaFlags::empty(), SigSet::empty());
+        // SAFETY: the handlers are SIG_IGN and SIG_DFL, no function of ours
+        // runs in signal context.
+        let old = unsafe { nix::sys::signal::sigaction(signal, &action) }.context(|| format!("change how {signal} is handled"))?;
+        Ok(matches!(old.handler(), SigHandler::SigIgn))
+    }
+
     fn root(&self) -> Result<OwnedFd> {
         nix::fcntl::open("/", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
             .context(|| "open /")
@@ -455,6 +479,10 @@ impl Sys for LinuxSys {
         Ok(())
     }
 
+    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
+        nix::fcntl::renameat(dir, from, dir, to)
+    }
+
     fn try_lock(&self, fd: BorrowedFd<'_>) -> Result<bool> {
         // SAFETY: flock only operates on the descriptor.
         let r = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -496,10 +524,6 @@ impl Sys for LinuxSys {
         })
     }
 
-    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
-        nix::fcntl::renameat(dir, from, dir, to)
-    }
-
     fn mount(
         &self,
         source: Source<'_>,
@@ -534,8 +558,11 @@ impl Sys for LinuxSys {
         nix::mount::umount2(format!("/proc/self/fd/{}", target.as_raw_fd()).as_str(), flags)
     }
 
-    fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno> {
-        unistd::pivot_root(new_root, put_old)
+    fn pivot_root(&self, new_root: BorrowedFd<'_>, put_old: BorrowedFd<'_>, _paths: (&str, &str)) -> std::result::Result<(), Errno> {
+        // Through the descriptors, like mount: the directories that were
+        // opened (inside the new root) are the ones used.
+        let fd_path = |fd: BorrowedFd<'_>| format!("/proc/self/fd/{}", fd.as_raw_fd());
+        unistd::pivot_root(fd_path(new_root).as_str(), fd_path(put_old).as_str())
     }
 
     fn unshare_mount_ns(&self) -> Result<()> {
@@ -656,6 +683,10 @@ impl Sys for LinuxSys {
 
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()> {
         unistd::setresuid(r, e, s).context(|| format!("set user ids to {r}"))
+    }
+
+    fn set_no_new_privs(&self) -> Result<()> {
+        nix::sys::prctl::set_no_new_privs().context(|| "set no_new_privs")
     }
 
     fn bpf_map_create(&self, spec: &BpfMapSpec) -> Result<OwnedFd> {

@@ -14,6 +14,7 @@ pub mod fake;
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::stat::Mode;
 use nix::unistd::{Gid, Uid};
 use policy_cache::Program;
@@ -213,6 +214,12 @@ pub trait Sys {
     fn chdir_root(&self) -> Result<()>;
     fn fchdir(&self, dir: BorrowedFd<'_>) -> Result<()>;
     fn sleep(&self, d: Duration);
+    /// `sigprocmask(SIG_BLOCK, signals)`: returns the mask as it was.
+    fn block_signals(&self, signals: &[Signal]) -> Result<SigSet>;
+    /// `sigprocmask(SIG_SETMASK, mask)`.
+    fn set_signal_mask(&self, mask: &SigSet) -> Result<()>;
+    /// `sigaction(signal, SIG_IGN or SIG_DFL)`: returns whether it was ignored.
+    fn set_signal_ignored(&self, signal: Signal, ignored: bool) -> Result<bool>;
 
     // Files, always relative to a directory handle.
     /// The directory all absolute paths are resolved from (`/`).
@@ -250,6 +257,8 @@ pub trait Sys {
     /// The entries of a directory, without `.` and `..`.
     fn read_dir(&self, dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>>;
     fn write_all(&self, fd: BorrowedFd<'_>, data: &[u8]) -> Result<()>;
+    /// `renameat(dir, from, dir, to)`: replaces `to` atomically.
+    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno>;
     /// `flock(LOCK_EX | LOCK_NB)`: true when the lock was taken.
     fn try_lock(&self, fd: BorrowedFd<'_>) -> Result<bool>;
     /// A random name suffix (for temporary directories).
@@ -258,8 +267,6 @@ pub trait Sys {
     fn fs_type(&self, fd: BorrowedFd<'_>) -> Result<i64>;
     /// The type and read-only flag of the filesystem holding `fd`.
     fn statfs(&self, fd: BorrowedFd<'_>) -> Result<FsInfo>;
-    /// `renameat(dir, from, dir, to)`.
-    fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno>;
 
     // Mounts and namespaces.
     /// Mounts onto the open `target`; `target_path` is the path it was
@@ -279,7 +286,10 @@ pub trait Sys {
     /// descriptor, so no path is resolved again); `target_path` is the
     /// path it was opened at, for messages. `[MNT_DETACH]`.
     fn umount_fd(&self, target: BorrowedFd<'_>, target_path: &str, lazy: bool) -> std::result::Result<(), Errno>;
-    fn pivot_root(&self, new_root: &str, put_old: &str) -> std::result::Result<(), Errno>;
+    /// `pivot_root` to the open directories `new_root` and `put_old`
+    /// (found by descriptor, so no path is resolved again); the paths are
+    /// for messages.
+    fn pivot_root(&self, new_root: BorrowedFd<'_>, put_old: BorrowedFd<'_>, paths: (&str, &str)) -> std::result::Result<(), Errno>;
     fn unshare_mount_ns(&self) -> Result<()>;
     fn setns_mount(&self, ns: BorrowedFd<'_>) -> Result<()>;
     fn ns_info(&self, fd: BorrowedFd<'_>) -> Result<NsInfo>;
@@ -313,6 +323,8 @@ pub trait Sys {
     fn set_keep_caps(&self, keep: bool) -> Result<()>;
     fn setresgid(&self, r: Gid, e: Gid, s: Gid) -> Result<()>;
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()>;
+    /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+    fn set_no_new_privs(&self) -> Result<()>;
 
     // Device cgroup (cgroup v2: eBPF). Pinned objects are named by a
     // directory handle and a single component.

@@ -149,11 +149,14 @@ fn the_command_line_chooses_the_backend() {
         let lib = confine_tools::seccomp::compile_text(&text, &options, &mut IdResolver::system()).unwrap();
         assert_eq!(std::fs::read(out("o.bin2")).unwrap(), lib.bytes, "{flag}");
     }
+    // The default is our own generator.
     let default = run(&["compile", src.to_str().unwrap(), &out("d.bin2")]);
     assert!(default.status.success());
+    let native = run(&["compile", "--backend=native", src.to_str().unwrap(), &out("n.bin2")]);
+    assert!(native.status.success());
     assert_eq!(
         std::fs::read(out("d.bin2")).unwrap(),
-        std::fs::read(out("o.bin2")).unwrap()
+        std::fs::read(out("n.bin2")).unwrap()
     );
     let bad = run(&["compile", "--backend=fast", src.to_str().unwrap(), &out("x")]);
     assert_eq!(

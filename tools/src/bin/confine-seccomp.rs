@@ -17,10 +17,12 @@ Usage:
       bin2 (the default): header, allow program and deny program.
       bin: the allow program alone, as snapd 2.62 and older read it; policies
       with explicit denials (~ lines) cannot be written in this format.
-      The programs are written by libseccomp (the default: the same bytes
-      snapd's snap-seccomp writes) or by our own generator (native: several
-      times faster, and exact where libseccomp 2.5 miscompiles some rules;
-      the policy tools use it).
+      The programs are written by our own generator (native, the default:
+      several times faster than libseccomp, and exact where libseccomp 2.5
+      miscompiles some argument rules) or by libseccomp (the same bytes
+      snapd's snap-seccomp writes, for policies it can compile). Where the
+      native generator does not handle the host's architectures, libseccomp
+      is used.
   confine-seccomp dump FILE PREFIX
       Write the allow and deny programs of FILE to PREFIX.allow and PREFIX.deny.
   confine-seccomp version-info
@@ -208,9 +210,10 @@ fn compile(args: &[OsString], debug: bool) -> Result<(), Failure> {
         out,
     } = compile_args(args)?;
     let mut options = Options::for_host(format);
-    // libseccomp unless asked otherwise: the output then matches snapd's.
-    let backend = backend.unwrap_or(Backend::Libseccomp);
-    if backend == Backend::Native && !seccomp::native::supports(libseccomp::ScmpArch::native(), options.secondary_arch) {
+    let native_here = seccomp::native::supports(libseccomp::ScmpArch::native(), options.secondary_arch);
+    // Our exact generator unless asked otherwise (or unable).
+    let backend = backend.unwrap_or(if native_here { Backend::Native } else { Backend::Libseccomp });
+    if backend == Backend::Native && !native_here {
         return Err(Failure(
             "cannot compile: the native backend does not handle this architecture".into(),
         ));

@@ -1328,7 +1328,7 @@ fn dbus(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanation {
 
 /// The lines of a seccomp policy text that name `syscall`, with their
 /// kind, as written.
-fn seccomp_lines(text: &str, syscall: &str) -> Vec<(SeccompKind, bool, String)> {
+fn seccomp_lines(text: &str, syscall: &str) -> Vec<(SeccompKind, bool, String, Option<i32>)> {
     let Ok(source) = seccomp_parse::parse(text) else {
         return Vec::new();
     };
@@ -1343,7 +1343,7 @@ fn seccomp_lines(text: &str, syscall: &str) -> Vec<(SeccompKind, bool, String)> 
                 .unwrap_or("")
                 .trim()
                 .to_owned();
-            (r.kind, !r.args.is_empty(), line)
+            (r.kind, !r.args.is_empty(), line, r.errno)
         })
         .collect()
 }
@@ -1417,17 +1417,28 @@ fn seccomp(e: &SeccompEvent, ctx: &Context) -> Explanation {
     let lines = |kind: SeccompKind| -> Vec<String> {
         template
             .iter()
-            .filter(|(k, _, _)| *k == kind)
-            .map(|(_, _, l)| l.clone())
+            .filter(|(k, _, _, _)| *k == kind)
+            .map(|(_, _, l, _)| l.clone())
             .collect()
     };
     let denials = lines(SeccompKind::Deny);
     let allows = lines(SeccompKind::Allow);
-    let unconditional = template.iter().any(|(k, args, _)| *k == SeccompKind::Allow && !args);
+    let unconditional = template.iter().any(|(k, args, _, _)| *k == SeccompKind::Allow && !args);
     if !denials.is_empty() {
+        // The explicit denials of one call share their errno.
+        let errno = template
+            .iter()
+            .find_map(|(k, _, _, e)| (*k == SeccompKind::Deny).then_some(e.unwrap_or(libc::EACCES)))
+            .unwrap_or(libc::EACCES);
+        let errno_text = crate::denials::record::errno_name(errno.unsigned_abs().try_into().unwrap_or(0));
+        let fallback = if errno == libc::ENOSYS {
+            " (as if the kernel did not have it: libc then uses an older call that the policy can filter)"
+        } else {
+            ""
+        };
         x.say(format!(
             "Every snap's base seccomp policy denies {name} explicitly in some cases; such calls fail \
-             with EACCES, and no interface lifts these denials:"
+             with {errno_text}{fallback}, and no interface lifts these denials:"
         ));
         for d in &denials {
             x.rule_line(d.clone());

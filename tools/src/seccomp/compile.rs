@@ -4,7 +4,8 @@
 //!
 //! * the allow filter: default `ERRNO(EPERM)` (or `LOG` in complain mode),
 //!   one `ALLOW` rule per allow line;
-//! * the deny filter: default `ALLOW`, one `ERRNO(EACCES)` rule per `~` line.
+//! * the deny filter: default `ALLOW`, one `ERRNO(EACCES)` rule per `~` line
+//!   (or the errno the line names, all the same for one system call).
 //!
 //! The launcher loads both; the kernel applies the most restrictive result,
 //! so an explicit denial wins wherever the allow filter would allow. The
@@ -114,6 +115,24 @@ pub struct Resolved {
     pub syscall: String,
     pub kind: Kind,
     pub conditions: Vec<Condition>,
+    /// The errno of an explicit denial (see [`Resolved::errno`]).
+    pub denial_errno: Option<i32>,
+}
+
+impl Resolved {
+    /// The errno an explicit denial returns.
+    pub fn errno(&self) -> i32 {
+        self.denial_errno.unwrap_or(ERRNO_EXPLICIT_DENIAL)
+    }
+
+    /// What a filter returns when this rule matches: `ALLOW` for an allow
+    /// rule, `ERRNO(errno)` for an explicit denial.
+    pub fn action(&self) -> u32 {
+        match self.kind {
+            Kind::Allow => native::RET_ALLOW,
+            Kind::Deny => native::RET_ERRNO | self.errno().unsigned_abs(),
+        }
+    }
 }
 
 /// What the filters do besides their rules.
@@ -167,14 +186,35 @@ pub fn resolve(source: &Source, ids: &mut IdResolver) -> Result<(Vec<Resolved>, 
             });
             continue;
         }
-        rules.push(Resolved {
+        let resolved = Resolved {
             line: rule.line,
             syscall: rule.syscall.clone(),
             kind: rule.kind,
             conditions: conditions(rule, ids)?,
-        });
+            denial_errno: rule.errno,
+        };
+        check_denial_errno(&rules, &resolved)?;
+        rules.push(resolved);
     }
     Ok((rules, ignored))
+}
+
+/// The explicit denials of one system call all return the same errno (a
+/// call matching two of them would otherwise depend on rule order).
+fn check_denial_errno(earlier: &[Resolved], rule: &Resolved) -> Result<(), Error> {
+    if rule.kind != Kind::Deny {
+        return Ok(());
+    }
+    match earlier.iter().find(|r| r.kind == Kind::Deny && r.syscall == rule.syscall && r.errno() != rule.errno()) {
+        Some(other) => Err(Error::Line {
+            line: rule.line,
+            reason: format!(
+                "the explicit denials of {} must all use the same errno (line {} uses another)",
+                rule.syscall, other.line
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn conditions(rule: &Rule, ids: &mut IdResolver) -> Result<Vec<Condition>, Error> {
@@ -259,14 +299,9 @@ fn native_programs(
     } else {
         (native::RET_ERRNO | ERRNO_IMPLICIT_DENIAL.unsigned_abs(), rules)
     };
-    let allow = native::filter(kept, Kind::Allow, native::RET_ALLOW, default, &arches, Which::Allow)
-        .map_err(Error::Generate)?;
+    let allow = native::filter(kept, Kind::Allow, default, &arches, Which::Allow).map_err(Error::Generate)?;
     let deny = if plan.with_deny {
-        let action = native::RET_ERRNO | ERRNO_EXPLICIT_DENIAL.unsigned_abs();
-        Some(
-            native::filter(rules, Kind::Deny, action, native::RET_ALLOW, &arches, Which::Deny)
-                .map_err(Error::Generate)?,
-        )
+        Some(native::filter(rules, Kind::Deny, native::RET_ALLOW, &arches, Which::Deny).map_err(Error::Generate)?)
     } else {
         None
     };

@@ -3,9 +3,9 @@
 //!
 //! libseccomp spends almost all of a compile building and de-duplicating
 //! its decision tree. A policy is much simpler than what libseccomp
-//! supports: every rule of a filter has the same action, so a filter only
-//! has to answer "does some rule match this call". The program this module
-//! writes, per architecture:
+//! supports: a filter only has to answer "which rule matches this call
+//! first" (the allow filter's rules all allow; each explicit denial returns
+//! its errno). The program this module writes, per architecture:
 //!
 //! 1. compare the audit architecture, go to the next one when it differs
 //!    (after the last one: the bad-architecture action, kill);
@@ -211,8 +211,13 @@ pub fn audit_arch(arch: ScmpArch) -> Option<u32> {
     arch_info(arch).map(|a| a.audit)
 }
 
-/// The rules of one call: `None` means unconditional.
-type CallRules = Option<Vec<Vec<Condition>>>;
+/// The rules of one call.
+enum CallRules {
+    /// An unconditional rule: every call returns this action.
+    Always(u32),
+    /// Rules tried in order, each an action and its conditions.
+    Tried(Vec<(u32, Vec<Condition>)>),
+}
 
 /// What one filter matches: per architecture, the calls and their rules.
 struct Table {
@@ -222,35 +227,29 @@ struct Table {
 
 /// Builds the table of one architecture from the rules of one kind.
 fn table(arch: ArchInfo, rules: &[&Resolved]) -> Table {
-    // (number, conditions) in file order, then grouped by number.
-    let mut raw: Vec<(u32, Vec<Condition>)> = Vec::with_capacity(rules.len() + 8);
+    // (number, action, conditions) in file order, then grouped by number.
+    let mut raw: Vec<(u32, u32, Vec<Condition>)> = Vec::with_capacity(rules.len() + 8);
     for rule in rules {
         if let Some(nr) = number(arch.arch, &rule.syscall).and_then(|n| u32::try_from(n).ok()) {
-            raw.push((nr, rule.conditions.clone()));
+            raw.push((nr, rule.action(), rule.conditions.clone()));
         }
         if let Some(m) = multiplexed(arch.arch, &rule.syscall) {
             if let Ok(mux) = u32::try_from(m.mux) {
-                raw.push((mux, multiplexed_conditions(m.call, &rule.conditions)));
+                raw.push((mux, rule.action(), multiplexed_conditions(m.call, &rule.conditions)));
             }
         }
     }
-    raw.sort_by_key(|(nr, _)| *nr);
+    raw.sort_by_key(|(nr, _, _)| *nr);
     let mut calls: Vec<(u32, CallRules)> = Vec::with_capacity(raw.len());
-    for (nr, conditions) in raw {
+    for (nr, action, conditions) in raw {
+        let rule = if conditions.is_empty() { CallRules::Always(action) } else { CallRules::Tried(vec![(action, conditions)]) };
         match calls.last_mut() {
-            Some((last, rules)) if *last == nr => match rules {
-                _ if conditions.is_empty() => *rules = None,
-                Some(list) => list.push(conditions),
-                None => {}
+            Some((last, rules)) if *last == nr => match (rules, rule) {
+                (CallRules::Always(_), _) => {}
+                (rules, always @ CallRules::Always(_)) => *rules = always,
+                (CallRules::Tried(list), CallRules::Tried(more)) => list.extend(more),
             },
-            _ => calls.push((
-                nr,
-                if conditions.is_empty() {
-                    None
-                } else {
-                    Some(vec![conditions])
-                },
-            )),
+            _ => calls.push((nr, rule)),
         }
     }
     Table { arch, calls }
@@ -410,7 +409,7 @@ fn emit_dispatch(ops: &mut Vec<Op>, labels: &mut Labels, entries: &[(u32, Target
     emit_dispatch(ops, labels, high, default);
 }
 
-fn emit_arch(ops: &mut Vec<Op>, labels: &mut Labels, t: &Table, action: u32, default: u32, next_arch: Target) {
+fn emit_arch(ops: &mut Vec<Op>, labels: &mut Labels, t: &Table, default: u32, next_arch: Target) {
     let matched = labels.fresh();
     ops.push(Op::Load(DATA_ARCH));
     ops.push(Op::Jump {
@@ -443,8 +442,8 @@ fn emit_arch(ops: &mut Vec<Op>, labels: &mut Labels, t: &Table, action: u32, def
     let mut blocks = Vec::new();
     for (nr, rules) in &t.calls {
         match rules {
-            None => entries.push((*nr, Target::Ret(action))),
-            Some(list) => {
+            CallRules::Always(action) => entries.push((*nr, Target::Ret(*action))),
+            CallRules::Tried(list) => {
                 let l = labels.fresh();
                 entries.push((*nr, Target::Label(l)));
                 blocks.push((l, list));
@@ -454,25 +453,24 @@ fn emit_arch(ops: &mut Vec<Op>, labels: &mut Labels, t: &Table, action: u32, def
     emit_dispatch(ops, labels, &entries, Target::Ret(default));
     for (label, rules) in blocks {
         ops.push(Op::Label(label));
-        for conditions in rules {
+        for (action, conditions) in rules {
             let next_rule = labels.fresh();
             for c in conditions {
                 emit_condition(ops, labels, t.arch.wide, c, Target::Label(next_rule));
             }
-            ops.push(Op::Ret(action));
+            ops.push(Op::Ret(*action));
             ops.push(Op::Label(next_rule));
         }
         ops.push(Op::Ret(default));
     }
 }
 
-/// Writes one filter: `kind` selects the rules (allow or `~` lines),
-/// `action` is what a matching rule returns, `default` what everything else
-/// returns. With `no_rules` the filter holds no rules at all.
+/// Writes one filter: `kind` selects the rules (allow or `~` lines), a
+/// matching rule returns its action ([`Resolved::action`]), everything
+/// else returns `default`.
 pub fn filter(
     rules: &[Resolved],
     kind: Kind,
-    action: u32,
     default: u32,
     arches: &[ScmpArch],
     which: Which,
@@ -494,7 +492,7 @@ pub fn filter(
             Target::Label(labels.fresh())
         };
         let t = table(info, &chosen);
-        emit_arch(&mut ops, &mut labels, &t, action, default, next);
+        emit_arch(&mut ops, &mut labels, &t, default, next);
         if let Target::Label(l) = next {
             ops.push(Op::Label(l));
         }

@@ -1,7 +1,11 @@
 //! The `.src` policy text, parsed without looking at the system.
 //!
 //! One rule per line: `NAME [ARG0 .. ARG5]` allows a system call, `~NAME
-//! [ARG0 .. ARG5]` denies it explicitly. Blank lines and lines starting with
+//! [ARG0 .. ARG5]` denies it explicitly (with `EACCES`), `~NAME:ERRNO
+//! [ARG0 .. ARG5]` with another errno, one of [`DENIAL_ERRNOS`] (`ENOSYS`
+//! for a call libc replaces with an older one when it is missing, as it
+//! replaces `clone3` with `clone`). The explicit denials of one system call
+//! all use the same errno. Blank lines and lines starting with
 //! `#` are ignored; a line reading `@unrestricted` or `@complain` (surrounding
 //! blanks allowed) switches the whole file. Each argument token is `-` (any
 //! value) or a comparison:
@@ -83,6 +87,9 @@ impl Source {
     }
 }
 
+/// The errnos an explicit denial may name.
+pub const DENIAL_ERRNOS: &[(&str, i32)] = &[("EACCES", libc::EACCES), ("EPERM", libc::EPERM), ("ENOSYS", libc::ENOSYS)];
+
 /// Whether a rule allows or explicitly denies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -101,6 +108,9 @@ pub struct Rule {
     /// The argument conditions, all of which must hold (`-` tokens produce
     /// none).
     pub args: Vec<ArgCondition>,
+    /// The errno an explicit denial names (`~NAME:ERRNO`); `None` for the
+    /// default (and for allow rules).
+    pub errno: Option<i32>,
 }
 
 /// A condition on one argument.
@@ -198,6 +208,19 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<Rule>, ParseError> {
         Some(name) => (Kind::Deny, name),
         None => (Kind::Allow, first),
     };
+    let (syscall, errno) = match syscall.split_once(':') {
+        None => (syscall, None),
+        Some(_) if kind == Kind::Allow => {
+            return Err(err(format!("{syscall:?}: only an explicit denial (~) names an errno")));
+        }
+        Some((name, errno)) => match DENIAL_ERRNOS.iter().find(|(n, _)| *n == errno) {
+            Some((_, value)) => (name, Some(*value)),
+            None => {
+                let known: Vec<&str> = DENIAL_ERRNOS.iter().map(|(n, _)| *n).collect();
+                return Err(err(format!("unknown errno {errno:?} (expected one of {})", known.join(", "))));
+            }
+        },
+    };
     if syscall.is_empty() {
         return Err(err("missing system call name after \"~\"".into()));
     }
@@ -224,6 +247,7 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<Rule>, ParseError> {
         syscall: syscall.to_owned(),
         kind,
         args: conditions,
+        errno,
     }))
 }
 
@@ -350,9 +374,27 @@ mod tests {
                 line: 1,
                 syscall: "read".into(),
                 kind: Kind::Allow,
-                args: vec![]
+                args: vec![],
+                errno: None,
             }
         );
+    }
+
+    #[test]
+    fn a_denial_may_name_its_errno() {
+        let r = rule("~clone3:ENOSYS");
+        assert_eq!((r.kind, r.syscall.as_str(), r.errno), (Kind::Deny, "clone3", Some(libc::ENOSYS)));
+        assert_eq!(rule("~clone:EPERM |CLONE_NEWUSER").errno, Some(libc::EPERM));
+        assert_eq!(rule("~ioctl - TIOCSTI").errno, None);
+        assert_eq!(
+            error("~clone3:EBADF"),
+            "cannot parse line 7: unknown errno \"EBADF\" (expected one of EACCES, EPERM, ENOSYS)"
+        );
+        assert_eq!(
+            error("clone3:ENOSYS"),
+            "cannot parse line 7: \"clone3:ENOSYS\": only an explicit denial (~) names an errno"
+        );
+        assert_eq!(error("~:ENOSYS"), "cannot parse line 7: missing system call name after \"~\"");
     }
 
     #[test]

@@ -132,11 +132,11 @@ impl<'a> Semantics<'a> {
         found
     }
 
-    /// What a filter returns for `call`: `action` when a rule of `kind`
-    /// matches, `default` otherwise, and the bad-architecture action (kill)
-    /// for architectures the filter does not cover and for x32 calls on
-    /// x86-64.
-    pub fn result(&self, kind: Kind, action: u32, default: u32, call: &Call) -> u32 {
+    /// What a filter returns for `call`: the action of the first rule of
+    /// `kind` that matches ([`Resolved::action`]), `default` when none does,
+    /// and the bad-architecture action (kill) for architectures the filter
+    /// does not cover and for x32 calls on x86-64.
+    pub fn result(&self, kind: Kind, default: u32, call: &Call) -> u32 {
         let Some(a) = self.arches.iter().find(|a| a.audit == call.audit_arch) else {
             return native::RET_KILL_THREAD;
         };
@@ -144,11 +144,7 @@ impl<'a> Semantics<'a> {
         if a.arch == ScmpArch::X8664 && raw >= 0x4000_0000 && raw != u32::MAX {
             return native::RET_KILL_THREAD;
         }
-        if self.matching(kind, call).is_empty() {
-            default
-        } else {
-            action
-        }
+        self.matching(kind, call).first().map_or(default, |r| r.action())
     }
 }
 
@@ -200,7 +196,7 @@ mod tests {
     fn results_and_bad_architectures() {
         let r = rules("read\n");
         let s = Semantics::new(&r, &[ScmpArch::X8664]);
-        let res = |c: Call| s.result(Kind::Allow, native::RET_ALLOW, 5, &c);
+        let res = |c: Call| s.result(Kind::Allow, 5, &c);
         assert_eq!(res(call(ScmpArch::X8664, "read", [0; 6])), native::RET_ALLOW);
         assert_eq!(res(call(ScmpArch::X8664, "write", [0; 6])), 5);
         let x32 = Call {

@@ -11,7 +11,7 @@ use std::thread;
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 use policy_cache::{Program, Which};
 
-use super::compile::{Condition, Plan, Resolved, ERRNO_EXPLICIT_DENIAL, ERRNO_IMPLICIT_DENIAL};
+use super::compile::{Condition, Plan, Resolved, ERRNO_IMPLICIT_DENIAL};
 use super::parse::{Comparison, Kind};
 use super::Error;
 
@@ -66,7 +66,7 @@ pub fn build(rules: &[Resolved], plan: &Plan, secondary: Option<ScmpArch>) -> Re
             Kind::Allow if plan.complain_without_log => continue,
             Kind::Allow => (&mut allow, ScmpAction::Allow),
             Kind::Deny => match deny.as_mut() {
-                Some(deny) => (deny, ScmpAction::Errno(ERRNO_EXPLICIT_DENIAL)),
+                Some(deny) => (deny, ScmpAction::Errno(rule.errno())),
                 None => return Err(Error::DenialNeedsBin2 { line: rule.line }),
             },
         };

@@ -223,7 +223,6 @@ pub fn compare(rules: &[Resolved], native_policy: &Policy, lib_policy: &Policy, 
         let probe = SeccompData::new(native::audit_arch(ScmpArch::X8664).unwrap(), 0x3fff_fff0, [0; 6]);
         bpf::run(l_allow.instructions(), &probe).unwrap()
     };
-    let eacces = native::RET_ERRNO | libc::EACCES as u32;
     let mut out = Disagreements {
         native_wrong: Vec::new(),
         libseccomp_wrong: Vec::new(),
@@ -236,13 +235,13 @@ pub fn compare(rules: &[Resolved], native_policy: &Policy, lib_policy: &Policy, 
             args: row.args,
         };
         let mut pairs = vec![(
-            semantics.result(Kind::Allow, native::RET_ALLOW, allow_default, &call),
+            semantics.result(Kind::Allow, allow_default, &call),
             bpf::run(n_allow.instructions(), &data).unwrap(),
             bpf::run(l_allow.instructions(), &data).unwrap(),
         )];
         if let (Some(nd), Some(ld)) = (n_deny, l_deny) {
             pairs.push((
-                semantics.result(Kind::Deny, eacces, native::RET_ALLOW, &call),
+                semantics.result(Kind::Deny, native::RET_ALLOW, &call),
                 bpf::run(nd.instructions(), &data).unwrap(),
                 bpf::run(ld.instructions(), &data).unwrap(),
             ));
