@@ -66,6 +66,9 @@ fn try_call(name: &str) -> Option<String> {
     // the discard port (refused when nothing listens, which still means the
     // sandbox let the connect through).
     match name {
+        // A thread: glibc tries clone3 first and falls back to clone only
+        // when clone3 fails with ENOSYS.
+        "thread" => return Some(if std::thread::spawn(|| ()).join().is_ok() { "ok".into() } else { "failed".into() }),
         "bind_tcp" => return Some(io_verdict(std::net::TcpListener::bind("127.0.0.1:0"))),
         "connect_tcp" => return Some(io_verdict(std::net::TcpStream::connect("127.0.0.1:9"))),
         _ => {}
@@ -108,6 +111,14 @@ fn try_call(name: &str) -> Option<String> {
             // tracee, and the kernel detaches when the probe exits.
             unsafe { libc::ptrace(libc::PTRACE_SEIZE, parent, 0, 0) }
         }
+        // A child in new namespaces: it leaves at once; the verdict is
+        // whether the kernel made it.
+        "clone_newuser" => clone_child(libc::CLONE_NEWUSER as u64),
+        "clone_newns" => clone_child(libc::CLONE_NEWNS as u64),
+        "clone_newnet" => clone_child(libc::CLONE_NEWNET as u64),
+        "clone_plain" => clone_child(0),
+        "clone3_newuser" => clone3_child(libc::CLONE_NEWUSER as u64),
+        "clone3_plain" => clone3_child(0),
         _ => return None,
     };
     let v = verdict(r);
@@ -122,6 +133,40 @@ fn try_call(name: &str) -> Option<String> {
         }
     }
     Some(v)
+}
+
+/// Waits for a child made by `clone_child` or `clone3_child`: 0 in the
+/// child (which then leaves at once), the child's pid or -1 in the parent.
+fn reap(r: i64) -> i64 {
+    if r == 0 {
+        // SAFETY: the child only leaves; _exit runs nothing of the parent's.
+        unsafe { libc::_exit(0) }
+    }
+    if let Ok(pid) = i32::try_from(r) {
+        if pid > 0 {
+            let mut status = 0;
+            // SAFETY: waits for our own child; `status` outlives the call.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+        }
+    }
+    r
+}
+
+/// `clone(flags | SIGCHLD)` without a new stack: like fork.
+fn clone_child(flags: u64) -> i64 {
+    // SAFETY: with a null stack the child runs on a copy of ours, as after
+    // fork, and `reap` makes it leave at once; the probe has one thread.
+    reap(unsafe { libc::syscall(libc::SYS_clone, flags | libc::SIGCHLD as u64, 0, 0, 0, 0) })
+}
+
+/// `clone3` with `flags` and SIGCHLD, without a new stack: like fork.
+fn clone3_child(flags: u64) -> i64 {
+    // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal,
+    // stack, stack_size, tls (CLONE_ARGS_SIZE_VER0 = 64 bytes).
+    let args: [u64; 8] = [flags, 0, 0, 0, libc::SIGCHLD as u64, 0, 0, 0];
+    // SAFETY: `args` outlives the call and has the size passed; the child
+    // runs on a copy of our stack and leaves at once (see clone_child).
+    reap(unsafe { libc::syscall(libc::SYS_clone3, args.as_ptr(), std::mem::size_of_val(&args)) })
 }
 
 fn read_file(path: &str) -> String {
