@@ -163,11 +163,20 @@ fn launcher_dir(exe: &OsString) -> Result<&str> {
 
 /// A launch from inside a snap's sandbox is refused: it would hand the app
 /// the launcher's privileges again (another snap's confinement, its
-/// cookie). Inside a strict sandbox the root directory is the snap's own,
-/// never PID 1's. Where PID 1 cannot be inspected at all, no strict
-/// sandbox can exist (building one needs PID 1's mount namespace) and an
-/// app cannot leave its PID namespace, so there is nothing to compare.
+/// cookie). Inside a strict sandbox `/usr` is a base snap's own (the one
+/// mounted at `/snap/<base>/current/usr`), never the host's; and where PID
+/// 1 can be inspected, the root directory is not PID 1's. PID 1 often
+/// cannot be inspected from a sandbox (Landlock and AppArmor refuse to let
+/// a confined process look at an unconfined one), nor on some hosts at
+/// all, so the base comparison is the one that always applies.
 fn check_not_nested<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
+    let root = sys.root()?;
+    let own = sys.fstat(root.as_fd())?;
+    let nested = || Error::because("run inside a snap's sandbox", "the root directory is not the host's");
+    if let Some(base) = base_of_usr(sys, root.as_fd())? {
+        debug.say(format_args!("/usr is that of base snap {base}"));
+        return Err(nested());
+    }
     let init = match sys.lstat_proc(proc, "1/root/.") {
         Ok(st) => st,
         Err(e) if matches!(e.errno_value(), Some(nix::errno::Errno::EACCES | nix::errno::Errno::EPERM)) => {
@@ -176,11 +185,38 @@ fn check_not_nested<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
         }
         Err(e) => return Err(e.within("find the root directory of pid 1")),
     };
-    let own = sys.fstat(sys.root()?.as_fd())?;
     if (own.dev, own.ino) != (init.dev, init.ino) {
-        return Err(Error::because("run inside a snap's sandbox", "the root directory is not the host's"));
+        return Err(nested());
     }
     Ok(())
+}
+
+/// The snap whose current revision's `usr` is `/usr`, looked up under
+/// `/snap` (both resolved inside `root`).
+fn base_of_usr<S: Sys>(sys: &S, root: std::os::fd::BorrowedFd<'_>) -> Result<Option<String>> {
+    use nix::errno::Errno;
+    use nix::fcntl::OFlag;
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
+    let own = match sys.open_in_root(root, "usr/.", flags) {
+        Ok(fd) => sys.fstat(fd.as_fd())?,
+        Err(e) if matches!(e.errno_value(), Some(Errno::ENOENT | Errno::ENOTDIR)) => return Ok(None),
+        Err(e) => return Err(e.within("open /usr")),
+    };
+    let snap = match sys.open_in_root(root, "snap", OFlag::O_RDONLY | OFlag::O_DIRECTORY) {
+        Ok(fd) => fd,
+        Err(e) if matches!(e.errno_value(), Some(Errno::ENOENT | Errno::ENOTDIR)) => return Ok(None),
+        Err(e) => return Err(e.within("open /snap")),
+    };
+    for (name, kind) in sys.read_dir(snap.as_fd())? {
+        let Some(name) = name.to_str().filter(|_| kind == crate::sys::EntryKind::Dir) else { continue };
+        let usr = format!("snap/{name}/current/usr/.");
+        let Ok(fd) = sys.open_in_root(root, &usr, flags) else { continue };
+        let st = sys.fstat(fd.as_fd())?;
+        if (st.dev, st.ino) == (own.dev, own.ino) {
+            return Ok(Some(name.to_string()));
+        }
+    }
+    Ok(None)
 }
 
 fn exec<S: Sys>(sys: &S, _dropped: privs::Dropped, inv: &Invocation, envp: &[std::ffi::CString]) -> Error {

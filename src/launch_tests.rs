@@ -504,7 +504,23 @@ fn a_launch_from_inside_a_sandbox_is_refused_before_anything_privileged() {
         assert_eq!(e, "cannot run inside a snap's sandbox: the root directory is not the host's");
         assert_eq!(sys.effects(), ["ensure_stdio", "set_dumpable(false)", "open_proc"]);
     }
-    // Where PID 1 cannot be inspected, no strict sandbox can exist.
+    // Where PID 1 cannot be inspected (from inside a Landlock or AppArmor
+    // sandbox it cannot), a root directory that is a base snap's gives it
+    // away: here the base's current revision is the fake's root, so its
+    // /usr is the one in use.
+    for launch in [classic, strict] {
+        let sys = strict_system();
+        sys.fail("lstat_proc(1/root/.)", Errno::EACCES);
+        std::os::unix::fs::symlink("/", sys.path("/snap/other")).unwrap();
+        sys.dir("/usr", 0o755);
+        std::fs::create_dir(sys.path("/snap/nested")).unwrap();
+        std::os::unix::fs::symlink("/", sys.path("/snap/nested/current")).unwrap();
+        let e = launch(&sys).unwrap_err().to_string();
+        assert_eq!(e, "cannot run inside a snap's sandbox: the root directory is not the host's");
+        assert_eq!(sys.effects(), ["ensure_stdio", "set_dumpable(false)", "open_proc"]);
+    }
+    // Otherwise an uninspectable PID 1 is no sign of a sandbox (some hosts
+    // hide it even from root).
     let sys = system(&filtered());
     sys.fail("lstat_proc(1/root/.)", Errno::EACCES);
     assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);

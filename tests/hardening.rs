@@ -91,17 +91,21 @@ fn the_launcher_refuses_to_run_nested_in_a_sandbox() {
     // The base is the host's root, so the setuid launcher is in it at its
     // install path. Before, an app ran it again and a classic launch of
     // another snap handed it that snap's root-only cookie.
-    let r = strict().root("printf s3cr3t > /var/lib/snapd/cookie/snap.other && chmod 0600 /var/lib/snapd/cookie/snap.other").run(
-        "$L snap.demo.tool /usr/bin/env SNAP_INSTANCE_NAME=other $L --classic snap.other.app /bin/sh -c 'echo cookie=$SNAP_COOKIE'; \
-         echo status=$?",
-    );
+    let cookie = "printf s3cr3t > /var/lib/snapd/cookie/snap.other && chmod 0600 /var/lib/snapd/cookie/snap.other";
+    let nested = "$L snap.demo.tool /usr/bin/env SNAP_INSTANCE_NAME=other $L --classic snap.other.app /bin/sh -c 'echo cookie=$SNAP_COOKIE'; \
+                  echo status=$?";
+    // A root app (no no_new_privs): the launcher itself finds it is nested.
+    let r = strict().root(cookie).run_by_root().env("SNAP_INSTANCE_NAME", "demo").run(nested);
+    assert_eq!(r.get("status"), "1", "{r:#?}");
+    assert!(r.stderr.contains("cannot run inside a snap's sandbox: the root directory is not the host's"), "{r:#?}");
+    // A user's app (which runs with no_new_privs here, so the setuid bit
+    // gives nothing anyway): the cookie stays root's.
+    let r = strict().root(cookie).run(nested);
     assert!(!r.stdout.contains("s3cr3t"), "the cookie leaked:\n{r:#?}");
     assert_eq!(r.get("status"), "1", "{r:#?}");
     assert!(r.stderr.contains("cannot run inside a snap's sandbox: the root directory is not the host's"), "{r:#?}");
     // Outside, the same classic launch works.
-    let r = strict().root("printf s3cr3t > /var/lib/snapd/cookie/snap.other && chmod 0600 /var/lib/snapd/cookie/snap.other").run(
-        "SNAP_INSTANCE_NAME=other $L --classic snap.other.app /bin/sh -c 'echo cookie=$SNAP_COOKIE'",
-    );
+    let r = strict().root(cookie).run("SNAP_INSTANCE_NAME=other $L --classic snap.other.app /bin/sh -c 'echo cookie=$SNAP_COOKIE'");
     assert_eq!(r.get("cookie"), "s3cr3t", "{r:#?}");
 }
 
@@ -173,7 +177,8 @@ fn too_few_descriptors_are_not_called_a_missing_base() {
     let r = strict().run(
         "for n in $(seq 4 24); do prlimit --nofile=$n $L snap.demo.tool /bin/true 2>&1 | sed \"s/^/$n: /\"; done",
     );
-    assert!(!r.stdout.contains("locate base snap"), "{r:#?}");
+    // Each failure names the real cause; before, the base lookup failed
+    // with a bare "cannot locate base snap core".
     let failures: Vec<&str> = r.stdout.lines().collect();
     assert!(!failures.is_empty(), "no limit was low enough to fail:\n{r:#?}");
     for line in failures {

@@ -17,12 +17,15 @@ pub const UDEV_TAGS: &str = "/run/udev/tags";
 
 /// Makes both repairs; only a failure to repair `/var/lib` fails the launch.
 pub fn apply<S: Sys>(sys: &S, debug: &Debug) -> Result<()> {
-    let var_lib = open_path(sys, "/var/lib", OFlag::O_RDONLY | OFlag::O_DIRECTORY, Trust::Any)?;
-    if var_lib.stat.perms() & 0o777 == 0o777 {
+    // Resolved inside the snap's root, as snap-confine's stat does: a base
+    // whose /var is a symlink (to a place in the base) is fine.
+    let root = sys.root()?;
+    let var_lib = sys.open_in_root(root.as_fd(), "var/lib", OFlag::O_RDONLY | OFlag::O_DIRECTORY).context(|| "open /var/lib")?;
+    if sys.fstat(var_lib.as_fd())?.perms() & 0o777 == 0o777 {
         debug.say("resetting /var/lib from mode 0777 to 0755 root:root");
-        sys.fchmod(var_lib.fd.as_fd(), 0o755).context(|| "chmod /var/lib")?;
+        sys.fchmod(var_lib.as_fd(), 0o755).context(|| "chmod /var/lib")?;
         let (uid, gid) = sys.trusted_owner();
-        sys.fchown(var_lib.fd.as_fd(), uid, gid).context(|| "chown /var/lib")?;
+        sys.fchown(var_lib.as_fd(), uid, gid).context(|| "chown /var/lib")?;
     }
     let Ok(tags) = open_path(sys, UDEV_TAGS, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Trust::Any) else { return Ok(()) };
     for (name, kind) in sys.read_dir(tags.fd.as_fd()).unwrap_or_default() {
@@ -68,5 +71,17 @@ mod tests {
         sys.dir("/var/lib", 0o755);
         apply(&sys, &Debug::new(false)).unwrap();
         assert!(sys.effects().iter().all(|e| !e.starts_with("fchmod") && !e.starts_with("unlinkat")), "{:?}", sys.effects());
+    }
+
+    #[test]
+    fn var_lib_is_found_through_a_symlink_inside_the_root() {
+        // A base whose /var is an absolute symlink: it resolves inside the
+        // snap's root, never on the host (before, the launch failed with
+        // "cannot open /var: Not a directory").
+        let sys = FakeSys::new();
+        sys.dir("/srv/var/lib", 0o777);
+        std::os::unix::fs::symlink("/srv/var", sys.path("/var")).unwrap();
+        apply(&sys, &Debug::new(false)).unwrap();
+        assert!(sys.effects().contains(&"fchmod(0755)".to_string()), "{:?}", sys.effects());
     }
 }
