@@ -25,7 +25,7 @@ DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparm
 	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc make util-linux strace \
 	dbus-user-session bash-completion groff-base
 
-.PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof deb snapd-demo man-check
+.PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof deb snapd-demo man-check fuzz
 
 deps:
 	apt-get update
@@ -119,6 +119,26 @@ clippy:
 
 check:
 	./integration/run-all
+
+# The fuzz targets (fuzz/README.md), each for FUZZ_SECONDS from its seeds,
+# built with libFuzzer's coverage instrumentation by the stable compiler
+# (what cargo-fuzz does, without its address sanitizer). CI runs each for 30 s.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := names args settings bin2 mountinfo seccomp_src fstab ldcache denials_parse denials_explain
+FUZZ_RUSTFLAGS := --cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+	-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+	-Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions -Coverflow-checks
+fuzz:
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) build --release --locked --bins --target $(HOST_TRIPLE)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$t fuzz/artifacts/$$t; \
+		dict=; [ "$${t#denials}" != "$$t" ] && dict=-dict=fuzz/denials.dict; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		fuzz/target/$(HOST_TRIPLE)/release/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict \
+			-artifact_prefix=fuzz/artifacts/$$t/ fuzz/corpus/$$t fuzz/seeds/$$t 2>fuzz/artifacts/$$t.log || \
+			{ tail -n 40 fuzz/artifacts/$$t.log; echo "# fuzz $$t: FAILED (see fuzz/artifacts/$$t)"; exit 1; }; \
+		echo "# fuzz $$t: $$(grep -oE '#[0-9]+ +DONE.*' fuzz/artifacts/$$t.log | tail -n1)"; \
+	done
 
 # The proof on real hardware (integration/gpu-proof): the build and the
 # example snaps it installs, in one directory that can be copied to a

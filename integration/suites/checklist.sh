@@ -37,6 +37,19 @@ skip() { echo "SKIP: $*"; return 77; }
 # must CONDITION... : fail the row with the condition's text.
 must() { "$@" || { echo "failed: $*"; return 1; }; }
 nobody() { as_nobody "$@"; }
+# NB: as_nobody as a plain command, for `"${NB[@]}" CMD &`, where $! must be
+# the launcher itself (setpriv and env exec it), not a subshell.
+NB=(setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH=/usr/bin:/bin SNAP_INSTANCE_NAME=demo SNAP_CONFINE_MAX_PROFILE_WAIT=1)
+# waiting PID: PID is the launcher, waiting privileged (for a lock root holds).
+waiting() {
+	local i
+	for i in $(seq 100); do
+		[ "$(readlink /proc/$1/exe)" = "$L" ] && grep -q "^Uid:\s*0\s*0\s*0\s*0$" /proc/$1/status && return 0
+		sleep 0.1
+	done
+	echo "process $1 is not the launcher waiting privileged: $(readlink /proc/$1/exe) $(grep ^Uid /proc/$1/status)"
+	return 1
+}
 # links 0|1: both protected_* sysctls.
 links() { sysctl -qw fs.protected_symlinks="$1" fs.protected_hardlinks="$1"; }
 # state: what a refusal must leave untouched.
@@ -185,7 +198,7 @@ r10() {
 	# app's stdin is what the launcher put there instead.
 	must [ "$(fds "$out")" = "0 1 2 3 4 5 7" ] || { echo "$out" | grep -E 'fds|cannot'; return 1; }
 	must grep -q "1:/var/tmp/attacker/out 2:/var/tmp/attacker/out 3:/ 4:/etc 5:/proc/[0-9]* 7:/dev/null" <<<"$out" || { echo "$out" | grep fds; return 1; }
-	out=$(nobody sh -c "ulimit -n 64; exec 63</dev/null; $L snap.demo.app $P report" 2>&1)
+	out=$(nobody bash -c "ulimit -n 64; exec 63</dev/null; $L snap.demo.app $P report" 2>&1)
 	must [ "$(fds "$out")" = "0 1 2 63" ] || { echo "$out" | grep -E 'fds|cannot'; return 1; }
 }
 row 10 "the app gets the caller's descriptors only, even with 0 closed or at the limit" r10
@@ -208,7 +221,7 @@ r12() {
 	local i pid sig killed=0 out stops=0
 	for i in $(seq 150); do
 		[ $((i % 3)) = 0 ] && fresh
-		nobody $L snap.demo.tool /bin/true &
+		"${NB[@]}" $L snap.demo.tool /bin/true >/dev/null 2>&1 &
 		pid=$!
 		sleep "$(printf '0.%03d' $((RANDOM % 60)))"
 		sig=$(shuf -n1 -e STOP CONT TERM INT KILL ALRM PIPE)
@@ -222,9 +235,9 @@ r12() {
 	must [ -z "$out" ] || { echo "world-writable leftovers: $out"; return 1; }
 	# The caller cannot stop a launcher that holds a lock.
 	exec 9<>/run/snapd/lock/demo.lock && flock -x 9
-	nobody $L snap.demo.tool /bin/true &
+	"${NB[@]}" $L snap.demo.tool /bin/true >/dev/null 2>&1 &
 	pid=$!
-	sleep 0.5
+	waiting $pid || { flock -u 9; exec 9>&-; kill $pid; return 1; }
 	out=$(nobody kill -STOP $pid 2>&1 && echo sent || echo refused)
 	flock -u 9; exec 9>&-
 	wait $pid
@@ -236,9 +249,9 @@ row 12 "signals at random points leave nothing stale or writable; the caller can
 r13() {
 	local pid out
 	exec 9<>/run/snapd/lock/demo.lock && flock -x 9
-	nobody $L snap.demo.tool /bin/true &
+	"${NB[@]}" $L snap.demo.tool /bin/true >/dev/null 2>&1 &
 	pid=$!
-	sleep 0.5
+	waiting $pid || { flock -u 9; exec 9>&-; kill $pid; return 1; }
 	out=$(nobody sh -c "cat /proc/$pid/environ >/dev/null 2>&1 && echo environ=readable; cat /proc/$pid/mem >/dev/null 2>&1 && echo mem=readable; \
 		ls /proc/$pid/fd/ >/dev/null 2>&1 && echo fd=listable; readlink /proc/$pid/cwd >/dev/null 2>&1 && echo cwd=readable; $P attach $pid")
 	flock -u 9; exec 9>&-
@@ -253,9 +266,9 @@ r14() {
 	echo /var/tmp/core.%p >/proc/sys/kernel/core_pattern
 	rm -f /var/tmp/core.*
 	exec 9<>/run/snapd/lock/demo.lock && flock -x 9
-	nobody sh -c "ulimit -c unlimited; exec $L snap.demo.tool /bin/true" &
+	"${NB[@]}" sh -c "ulimit -c unlimited; exec $L snap.demo.tool /bin/true" >/dev/null 2>&1 &
 	pid=$!
-	sleep 0.5
+	waiting $pid || { flock -u 9; exec 9>&-; kill $pid; echo "$old" >/proc/sys/kernel/core_pattern; return 1; }
 	out=$(nobody kill -SEGV $pid 2>/dev/null && echo sent || echo refused)
 	kill -SEGV $pid
 	flock -u 9; exec 9>&-
@@ -314,23 +327,27 @@ r16() {
 row 16 "a pre-made per-app directory of the wrong kind is never reused" r16
 
 r17() {
-	local tries=0 hits=0 escapes=0 out loop
+	local tries=0 hits=0 escapes=0 hung=0 out loop deadline
 	install -d -o 65534 -g 65534 -m 0755 /home/nobody/snap /home/nobody/snap/demo
 	install -d -m 0700 /var/tmp/victim
-	nobody sh -c 'cd /home/nobody/snap/demo; while :; do mkdir -p d.x1 && mv -T d.x1 x1 2>/dev/null; ln -sfn /var/tmp/victim l.x1 && mv -T l.x1 x1 2>/dev/null; rm -rf x1; done' &
+	# The attacker's loop, bounded in time whatever happens here, its output
+	# away from the row's (which is read to its end).
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- timeout 150 sh -c 'cd /home/nobody/snap/demo; while :; do
+		mkdir -p d.x1 && mv -T d.x1 x1 2>/dev/null; ln -sfn /var/tmp/victim l.x1 && mv -T l.x1 x1 2>/dev/null; rm -rf x1; done' >/dev/null 2>&1 &
 	loop=$!
-	# At most 150 launches or 90 s: the loop slows an emulated machine down.
-	local deadline=$((SECONDS + 90))
+	# At most 150 launches or 60 s: the loop slows an emulated machine down.
+	deadline=$((SECONDS + 60))
 	while [ $tries -lt 150 ] && [ $SECONDS -lt $deadline ]; do
 		tries=$((tries + 1))
-		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH=/usr/bin:/bin SNAP_INSTANCE_NAME=demo HOME=/home/nobody \
-			SNAP_USER_DATA=/home/nobody/snap/demo/x1/data SNAP_CONFINE_MAX_PROFILE_WAIT=1 $L snap.demo.tool /bin/true 2>&1)
+		out=$(timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH=/usr/bin:/bin SNAP_INSTANCE_NAME=demo HOME=/home/nobody \
+			SNAP_USER_DATA=/home/nobody/snap/demo/x1/data SNAP_CONFINE_MAX_PROFILE_WAIT=1 $L snap.demo.tool /bin/true 2>&1; echo "status=$?")
+		grep -qx status=124 <<<"$out" && hung=$((hung + 1))
 		grep -qiE "not a directory|too many levels|no such file|exists" <<<"$out" && hits=$((hits + 1))
 		[ -z "$(ls -A /var/tmp/victim)" ] || escapes=$((escapes + 1))
 	done
-	kill $loop; wait $loop 2>/dev/null
+	kill $loop 2>/dev/null; wait $loop 2>/dev/null
 	rm -rf /home/nobody/snap /var/tmp/victim
-	must [ $escapes = 0 ] || { echo "$escapes escapes"; return 1; }
+	must [ $escapes = 0 ] && must [ $hung = 0 ] || { echo "$escapes escapes, $hung launches hung in $tries"; return 1; }
 	must [ $hits -gt 0 ] || { echo "the race was never hit in $tries launches"; return 1; }
 	echo "$tries launches, race hit $hits times, 0 escapes"
 }
