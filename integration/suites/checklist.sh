@@ -333,7 +333,7 @@ r17() {
 	# The attacker's loop, bounded in time whatever happens here, its output
 	# away from the row's (which is read to its end).
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- timeout 150 sh -c 'cd /home/nobody/snap/demo; while :; do
-		mkdir -p d.x1 && mv -T d.x1 x1 2>/dev/null; ln -sfn /var/tmp/victim l.x1 && mv -T l.x1 x1 2>/dev/null; rm -rf x1; done' >/dev/null 2>&1 &
+		rm -rf x1; mkdir x1; rm -rf x1; ln -s /var/tmp/victim x1; done' >/dev/null 2>&1 &
 	loop=$!
 	# At most 150 launches or 60 s: the loop slows an emulated machine down.
 	deadline=$((SECONDS + 60))
@@ -464,7 +464,8 @@ row 24 "every bad seccomp file is refused, bounded, with no hang" r24
 r25() {
 	local out
 	out=$(nobody $L snap.demo.app $P try tiocsti tiocsti_high 2>&1)
-	must grep -qx "tiocsti=EPERM" <<<"$out" && must grep -qx "tiocsti_high=EPERM" <<<"$out" || { echo "$out"; return 1; }
+	# Denied by seccomp (EPERM) or by AppArmor (EACCES), never injected.
+	must grep -qxE "tiocsti=(EPERM|EACCES)" <<<"$out" && must grep -qxE "tiocsti_high=(EPERM|EACCES)" <<<"$out" || { echo "$out"; return 1; }
 	echo "(TIOCLINUX on a VT is not exercised)"
 }
 row 25 "TIOCSTI, plain and with high bits, is denied" r25
@@ -516,7 +517,7 @@ row 29 "the user cannot write the snap's cgroups or its pinned BPF objects" r29
 r30() {
 	local before after out
 	before=$(sha256sum <$L)
-	out=$(nobody $L snap.demo.tool /bin/sh -c 'for p in /proc/[0-9]*; do readlink $p/exe; done | grep -c snap-confine; echo x >> /proc/self/exe 2>/dev/null && echo wrote' 2>&1)
+	out=$(nobody $L snap.demo.tool /bin/sh -c 'for p in /proc/[0-9]*; do readlink $p/exe; done | grep -c snap-confine; { echo x >> /proc/self/exe; } 2>/dev/null && echo wrote' 2>&1)
 	after=$(sha256sum <$L)
 	must [ "$before" = "$after" ] && must [ "$out" = 0 ] || { echo "$out"; return 1; }
 }
@@ -573,15 +574,21 @@ r34() {
 	fresh
 	[ "$(grep -c . /proc/self/mountinfo)" -gt 0 ] && [ -z "$(grep ' /srv/var' /proc/self/mountinfo)" ] && hits=1
 	umount /srv; umount /snap/abs/1; rm -rf /snap/abs
-	must [ "$out" = $'/srv/var\nseen' ] || { echo "$out"; return 1; }
 	must [ $hits = $tries ] || { echo "a mount landed on the host's /srv/var"; return 1; }
-	echo "an absolute /var symlink in the base; the racing swap of a mount target is not exercised"
+	# Either the mounts land inside the base (its /srv/var), or the
+	# launcher's AppArmor profile, which names the targets it may mount
+	# on, refuses them: both are safe.
+	case "$out" in
+	$'/srv/var\nseen') echo "an absolute /var symlink in the base: mounted inside it; a racing swap is not exercised" ;;
+	*"cannot perform operation: mount --rbind /var/snap "*"Permission denied") echo "an absolute /var symlink in the base: refused by the launcher's profile; a racing swap is not exercised" ;;
+	*) echo "$out"; return 1 ;;
+	esac
 }
 row 34 "mount targets resolve inside the new root, never on a host path" r34
 
 r35() {
 	local out
-	out=$(stat -c '%a %U' /run/snapd/lock/demo.lock; nobody sh -c 'exec 3</run/snapd/lock/demo.lock' 2>&1 && echo opened || echo refused)
+	out=$(stat -c '%a %U' /run/snapd/lock/demo.lock; nobody sh -c 'exec 3</run/snapd/lock/demo.lock' 2>/dev/null && echo opened || echo refused)
 	must [ "$out" = $'600 root\nrefused' ] || { echo "$out"; return 1; }
 }
 row 35 "lock files are root's 0600 and cannot be opened by the user" r35
