@@ -137,7 +137,7 @@ fuzz:
 		fuzz/target/$(HOST_TRIPLE)/release/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict \
 			-artifact_prefix=fuzz/artifacts/$$t/ fuzz/corpus/$$t fuzz/seeds/$$t 2>fuzz/artifacts/$$t.log || \
 			{ tail -n 40 fuzz/artifacts/$$t.log; echo "# fuzz $$t: FAILED (see fuzz/artifacts/$$t)"; exit 1; }; \
-		echo "# fuzz $$t: $$(grep -oE '#[0-9]+ +DONE.*' fuzz/artifacts/$$t.log | tail -n1)"; \
+		echo "# fuzz $$t: $$(grep -E '^Done [0-9]+ runs' fuzz/artifacts/$$t.log | tail -n1), no crash"; \
 	done
 
 # The proof on real hardware (integration/gpu-proof): the build and the
