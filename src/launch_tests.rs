@@ -544,6 +544,13 @@ fn a_failed_write_of_the_namespace_record_leaves_no_file() {
     let left: Vec<_> = std::fs::read_dir(sys.path("/run/snapd/ns")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "{left:?}");
     assert!(!sys.calls().iter().any(|c| c.starts_with("execve")));
+    // The current mount profile, written first, likewise.
+    let sys = strict_system();
+    sys.fail("write(tmpfs / tmpfs", Errno::EFBIG);
+    let e = strict(&sys).unwrap_err().to_string();
+    assert!(e.starts_with("cannot write /run/snapd/ns/snap.demo.fstab: "), "{e}");
+    let left: Vec<_> = std::fs::read_dir(sys.path("/run/snapd/ns")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -42,11 +42,7 @@ pub const ROOTFS_ENTRY: &str = "tmpfs / tmpfs x-snapd.origin=rootfs 0 0\n";
 /// Starts the current profile of a namespace being built (root-owned 0644,
 /// replacing any stale one).
 pub fn write_rootfs_profile<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Result<()> {
-    let name = fstab_file(instance);
-    let fd = sys
-        .openat(ns_dir, OsStr::new(&name), OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_WRONLY, Mode::from_bits_truncate(0o644))
-        .map_err(|e| e.within(format!("write {NS_DIR}/{name}")))?;
-    sys.write_all(fd.as_fd(), ROOTFS_ENTRY.as_bytes()).map_err(|e| e.within(format!("write {NS_DIR}/{name}")))
+    write_whole(sys, ns_dir, &fstab_file(instance), ROOTFS_ENTRY)
 }
 
 /// Removes the current profile of a namespace that was not preserved
@@ -130,26 +126,26 @@ pub fn uses_base_device<S: Sys>(sys: &S, proc: &Proc, dev: u64) -> Result<bool> 
     }))
 }
 
-/// The temporary name `snap.<instance>.info` is written under first.
-fn info_temp_file(instance: &str) -> String {
-    format!(".{}.tmp", info_file(instance))
+/// The temporary name a record `name` is written under first.
+fn temp_file(name: &str) -> String {
+    format!(".{name}.tmp")
 }
 
-/// Writes `snap.<instance>.info` whole or not at all: into a temporary
-/// file first, renamed over the old one once complete. A write that fails
-/// (a file-size limit, a full disk) leaves no truncated file behind.
-fn write_info<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str, content: &str) -> Result<()> {
-    let info = info_file(instance);
-    let temp = info_temp_file(instance);
+/// Writes the record `name` in the namespace directory whole or not at
+/// all: into a temporary file first, renamed over the old one once
+/// complete. A write that fails (a file-size limit, a full disk) leaves no
+/// truncated root-owned file behind.
+fn write_whole<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, name: &str, content: &str) -> Result<()> {
+    let temp = temp_file(name);
     let write = || -> Result<()> {
         let flags = OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_WRONLY;
         let fd = sys.openat(ns_dir, OsStr::new(&temp), flags, Mode::from_bits_truncate(0o644))?;
         sys.write_all(fd.as_fd(), content.as_bytes())?;
-        sys.renameat(ns_dir, OsStr::new(&temp), OsStr::new(&info)).context(|| "rename it into place")
+        sys.renameat(ns_dir, OsStr::new(&temp), OsStr::new(name)).context(|| "rename it into place")
     };
     write().map_err(|e| {
         let _ = sys.unlinkat(ns_dir, OsStr::new(&temp), false);
-        e.within(format!("write {NS_DIR}/{info}"))
+        e.within(format!("write {NS_DIR}/{name}"))
     })
 }
 
@@ -164,7 +160,7 @@ pub fn capture<S: Sys>(
     base: &Base,
 ) -> Result<()> {
     sys.setns_mount(original)?;
-    write_info(sys, ns_dir, instance, &format!("base-snap-name={}\n", base.requested))?;
+    write_whole(sys, ns_dir, &info_file(instance), &format!("base-snap-name={}\n", base.requested))?;
     let name = mnt_file(instance);
     let path = format!("{NS_DIR}/{name}");
     let target = sys
@@ -186,7 +182,8 @@ pub fn discard<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Resul
             || (name.starts_with(&per_user) && name.ends_with(".mnt"))
             || name == info_file(instance)
             || name == fstab_file(instance)
-            || name == info_temp_file(instance)
+            || name == temp_file(&info_file(instance))
+            || name == temp_file(&fstab_file(instance))
             || (name.starts_with(&format!("snap.{instance}.")) && name.ends_with(".user-fstab"));
         if !ours {
             continue;
