@@ -190,9 +190,16 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, d
     let steps = plan::plan(&input);
     debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));
     if let Err(e) = apply::apply(sys, &steps, Some(&scratch)) {
-        // Best effort: the mounts die with the namespace; the empty scratch
-        // directory would only be left behind (and never reused).
-        let _ = sys.umount(&scratch, true);
+        // Best effort: the mounts die with the namespace, all but the bind
+        // of the scratch directory onto itself, which was made while `/`
+        // was shared and so reached the host's namespace too: every mount
+        // on the scratch directory goes (as after the pivot on success),
+        // then the empty directory.
+        for _ in 0..8 {
+            if sys.umount(&scratch, true).is_err() {
+                break;
+            }
+        }
         if let Ok(dir) = tmp::open_private_tmp_base(sys) {
             let name = scratch.rsplit('/').next().unwrap_or("");
             let _ = sys.unlinkat(dir.as_fd(), OsStr::new(name), true);
