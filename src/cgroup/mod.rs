@@ -91,6 +91,18 @@ pub fn join_freezer<S: Sys>(sys: &S, instance: &str, pid: i32, debug: &Debug) ->
 /// there. A cgroup or process that goes away while we look is skipped; any
 /// other failure is an error, not an answer.
 pub fn snap_in_use<S: Sys>(sys: &S, proc: &Proc, instance: &str) -> Result<bool> {
+    in_use(sys, proc, instance, true)
+}
+
+/// The same question asked from the host's namespace (the policy tools
+/// deciding whether to discard a namespace): a process counts if it is in
+/// one of the snap's cgroups and runs in a root directory other than the
+/// host's, which only the launcher gives it.
+pub fn snap_in_use_from_host<S: Sys>(sys: &S, proc: &Proc, instance: &str) -> Result<bool> {
+    in_use(sys, proc, instance, false)
+}
+
+fn in_use<S: Sys>(sys: &S, proc: &Proc, instance: &str, same_root: bool) -> Result<bool> {
     let ours = sys.fstat(sys.root()?.as_fd())?;
     let me = sys.pid();
     let is_snap_process = |pid: i32| -> Result<bool> {
@@ -98,7 +110,7 @@ pub fn snap_in_use<S: Sys>(sys: &S, proc: &Proc, instance: &str) -> Result<bool>
             return Ok(false);
         }
         match sys.lstat_proc(proc, &format!("{pid}/root/.")) {
-            Ok(st) => Ok((st.dev, st.ino) == (ours.dev, ours.ino)),
+            Ok(st) => Ok(((st.dev, st.ino) == (ours.dev, ours.ino)) == same_root),
             Err(e) if matches!(e.errno_value(), Some(Errno::ENOENT | Errno::ESRCH)) => Ok(false),
             Err(e) => Err(e.within(format!("find the root directory of process {pid}"))),
         }

@@ -536,7 +536,7 @@ impl Sys for FakeSys {
         let flags = if names.is_empty() { "0".to_string() } else { names.join("|") };
         self.record(format!("mount({source}, {target}, {}, {flags}, {})", fstype.unwrap_or("-"), data.unwrap_or("-")))?;
         // A tmpfs makes what is below it writable (and a file system of its own).
-        let at = self.fd_path(_target);
+        let at = self.fd_path(target_fd);
         if tmpfs && at != "/.phantom" {
             self.tmpfs_mounts.borrow_mut().push(at.clone());
             self.fs_types.borrow_mut().insert(at, 0x0102_1994);

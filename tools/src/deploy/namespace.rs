@@ -67,7 +67,8 @@ pub fn refresh(paths: &Paths, instance: &str) -> Result<Refreshed, String> {
     let proc = confine::sys::Sys::open_proc(&sys).map_err(|e| e.to_string())?;
     // Without process tracking there is no knowing: update it live.
     let tracked = confine::cgroup::layout(&sys) != confine::cgroup::Layout::None;
-    if tracked && !confine::cgroup::snap_in_use(&sys, &proc, instance) {
+    // A failure to tell counts as in use: the namespace is then updated live.
+    if tracked && !confine::cgroup::snap_in_use_from_host(&sys, &proc, instance).unwrap_or(true) {
         // With the lock held: no launch can join it meanwhile.
         run("snap-discard-ns", &["--from-snap-confine", instance])?;
         drop(lock);
