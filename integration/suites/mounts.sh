@@ -173,4 +173,56 @@ expect_line "the host's doc directory is untouched" "$(ls /run/user/65534/doc)" 
 grep -q ' /run/user/65534/doc ' /proc/self/mountinfo && fail "no user mount reaches the host" ||
 	pass "no user mount reaches the host"
 
+# Parallel instances (snapd's experimental.parallel-instances): hello_foo
+# (strict) and hello-classic_bar (classic) beside hello and hello-classic,
+# an instance of each running at the same time. The strict instance's
+# mapping is its mount profile's overname entries, applied by
+# snap-update-ns; its home directory by the user profile.
+install -d /var/lib/snapd/features && touch /var/lib/snapd/features/parallel-instances
+out=$(confine install "$examples/hello.snap" 2>&1 && confine install --name hello_foo "$examples/hello.snap" 2>&1 &&
+	confine install "$examples/hello-classic.snap" 2>&1 && confine install --name hello-classic_bar "$examples/hello-classic.snap" 2>&1)
+echo "$out" | sed 's/^/# /'
+expect_line "the instance's wrapper" "$(readlink /snap/bin/hello_foo)" "/usr/bin/snap-run"
+expect_text "the instance's profile maps its snap directory" "$(cat /var/lib/snapd/mount/snap.hello_foo.fstab 2>&1)" \
+	"/snap/hello_foo /snap/hello none rbind,x-snapd.origin=overname 0 0"
+for i in hello hello_foo hello-classic hello-classic_bar; do
+	install -d /var/snap/$i/common && echo "$i data" >/var/snap/$i/common/marker
+	install -d -o 65534 -g 65534 /home/nobody/snap/$i && echo "$i home" >/home/nobody/snap/$i/marker
+done
+f=/tmp/snap-private-tmp/snap.hello_foo/tmp/held
+rm -f $f
+(cd /tmp && nobody snap-run --shell hello_foo -c 'echo from-foo >/tmp/marker; echo $$ >/tmp/held; exec sleep 120') &
+held=
+for i in $(seq 150); do held=$(cat $f 2>/dev/null) && [ -n "$held" ] && break; sleep 0.2; done
+out=$(cd /tmp && nobody snap-run --shell hello_foo -c \
+	'echo $SNAP $SNAP_DATA $SNAP_NAME $SNAP_INSTANCE_NAME; cat /var/snap/hello/common/marker /tmp/marker' 2>&1)
+expect_line "the strict instance's environment uses the snap's name" "$(head -1 <<<"$out")" "/snap/hello/x1 /var/snap/hello/x1 hello hello_foo"
+expect_line "the strict instance sees its data as /var/snap/hello" "$(sed -n 2p <<<"$out")" "hello_foo data"
+expect_line "the strict instance's /tmp is its own" "$(sed -n 3p <<<"$out")" "from-foo"
+same() { [ "$(stat -L -c %d:%i "$1")" = "$(stat -L -c %d:%i "$2")" ]; }
+if same /proc/$held/root/snap/hello/x1/meta/snap.yaml /snap/hello_foo/x1/meta/snap.yaml &&
+	! same /proc/$held/root/snap/hello/x1/meta/snap.yaml /snap/hello/x1/meta/snap.yaml; then
+	pass "the strict instance's /snap/hello is /snap/hello_foo"
+else fail "the strict instance's /snap/hello is /snap/hello_foo" "$(ls -l /proc/$held/root/snap 2>&1)"; fi
+expect_line "its ~/snap/hello is ~/snap/hello_foo (user profile)" "$(cat /proc/$held/root/home/nobody/snap/hello/marker 2>&1)" "hello_foo home"
+out=$(cd /tmp && nobody snap-run --shell hello-classic_bar -c 'echo $SNAP_INSTANCE_NAME; cat /var/snap/hello-classic/common/marker' 2>&1)
+expect_line "meanwhile the classic instance runs" "$(head -1 <<<"$out")" "hello-classic_bar"
+expect_line "the classic instance sees its data as /var/snap/hello-classic" "$(sed -n 2p <<<"$out")" "hello-classic_bar data"
+out=$(cd /tmp && nobody snap-run --shell hello -c 'cat /var/snap/hello/common/marker; cat /tmp/marker' 2>&1)
+expect_line "the snap itself sees its own data" "$(head -1 <<<"$out")" "hello data"
+expect_text "and not the instance's /tmp" "$(sed -n 2p <<<"$out")" "No such file"
+[ -e /run/snapd/ns/hello.mnt ] && [ -e /run/snapd/ns/hello_foo.mnt ] &&
+	[ "$(nsenter --mount=/run/snapd/ns/hello.mnt readlink /proc/self/ns/mnt)" != "$(nsenter --mount=/run/snapd/ns/hello_foo.mnt readlink /proc/self/ns/mnt)" ] &&
+	pass "each instance has its own namespace" || fail "each instance has its own namespace" "$(ls /run/snapd/ns)"
+[ -s /var/lib/snapd/cookie/snap.hello ] && [ -s /var/lib/snapd/cookie/snap.hello_foo ] && [ "$(cat /var/lib/snapd/cookie/snap.hello 2>&1)" != "$(cat /var/lib/snapd/cookie/snap.hello_foo 2>&1)" ] &&
+	pass "each instance has its own cookie" || fail "each instance has its own cookie" "$(ls /var/lib/snapd/cookie)"
+kill "$held" 2>/dev/null; wait
+out=$(confine remove hello_foo 2>&1 && confine remove hello-classic_bar 2>&1)
+echo "$out" | sed 's/^/# /'
+[ ! -e /snap/hello_foo ] && [ ! -e /snap/bin/hello_foo ] && [ ! -e /var/lib/snapd/mount/snap.hello_foo.fstab ] &&
+	pass "removing the instance removes its files" || fail "removing the instance removes its files" "$(ls /snap /snap/bin)"
+out=$(cd /tmp && nobody snap-run --shell hello -c 'cat /var/snap/hello/common/marker' 2>&1)
+expect_line "and leaves the snap itself running" "$out" "hello data"
+rm -f /var/lib/snapd/features/parallel-instances
+
 summary

@@ -195,6 +195,10 @@ pub fn update_ns_apparmor(snap: &Snap<'_>) -> String {
         out.push_str("  # Allow parallel instance snap mount namespace adjustments\n");
         out.push_str(&format!("  mount options=(rw rbind) /snap/{inst}/ -> /snap/{name}/,\n"));
         out.push_str(&format!("  mount options=(rw rbind) /var/snap/{inst}/ -> /var/snap/{name}/,\n"));
+        // The user profile's entry: the instance's home directory over the
+        // snap's, in each command's namespace.
+        out.push_str(&format!("  mount options=(rw rbind) @{{HOME}}/snap/{inst}/ -> @{{HOME}}/snap/{name}/,\n"));
+        out.push_str(&format!("  umount @{{HOME}}/snap/{name}/,\n"));
     }
     let d = dirs(snap);
     for l in snap.yaml.layout.values() {

@@ -156,6 +156,11 @@ fn instances_and_update_ns() {
     let ns = &f.apparmor["snap-update-ns.tool_x1"];
     assert!(ns.contains("profile \"snap-update-ns.tool_x1\" flags=(attach_disconnected) {"));
     assert!(ns.contains("/run/snapd/ns/tool_x1.mnt r,"));
+    // The overname entries of both profiles: the snap's directories and,
+    // in each command's namespace, the user's.
+    assert!(ns.contains("mount options=(rw rbind) /snap/tool_x1/ -> /snap/tool/,"), "{ns}");
+    assert!(ns.contains("mount options=(rw rbind) /var/snap/tool_x1/ -> /var/snap/tool/,"), "{ns}");
+    assert!(ns.contains("mount options=(rw rbind) @{HOME}/snap/tool_x1/ -> @{HOME}/snap/tool/,"), "{ns}");
 }
 
 #[test]
