@@ -113,7 +113,7 @@ pub fn run<S: Sys>(sys: &S, argv: Vec<OsString>, env: Env) -> Result<Outcome> {
     // (the working directory), so the ruleset only has to allow the app.
     if let Some(landlock) = &landlock {
         landlock::apply(sys, landlock, &env, &demoted, &debug)?;
-        privs::forbid_new_privs(sys, &ids, &demoted)?;
+        privs::forbid_new_privs(sys, &ids, &aa, &demoted)?;
     }
     // Last: the filter needs CAP_SYS_ADMIN, and after it only capset and
     // execve run.

@@ -13,6 +13,7 @@
 use crate::error::{Error, Result};
 use crate::seccomp::Filtered;
 use crate::sys::{CapState, Ids, Sys};
+use crate::apparmor::AppArmor;
 use caps::Capability;
 use nix::unistd::{Gid, Uid};
 
@@ -136,10 +137,11 @@ pub fn raise_sys_admin<S: Sys>(sys: &S, _d: &Demoted) -> Result<()> {
 /// what they do not mediate (other processes, network and device
 /// configuration). Under AppArmor, as with snap-confine, the snap's profile
 /// grants no capability its interfaces do not, and `no_new_privs` would
-/// stop the exec transition to that profile. Root keeps its capabilities
-/// (root daemons need them), and classic or devmode snaps are not confined.
-pub fn forbid_new_privs<S: Sys>(sys: &S, ids: &Ids, _d: &Demoted) -> Result<()> {
-    if ids.ruid.is_root() {
+/// stop the exec transition to that profile (so where Landlock is stacked
+/// on AppArmor, nothing is set). Root keeps its capabilities (root daemons
+/// need them), and classic or devmode snaps are not confined.
+pub fn forbid_new_privs<S: Sys>(sys: &S, ids: &Ids, aa: &AppArmor, _d: &Demoted) -> Result<()> {
+    if ids.ruid.is_root() || *aa != AppArmor::NotApplicable {
         return Ok(());
     }
     sys.set_no_new_privs()
@@ -152,4 +154,31 @@ pub fn drop_all<S: Sys>(sys: &S, _d: Demoted, _f: Filtered) -> Result<Dropped> {
     // cleared in `acquire` and nothing raised it since.
     sys.set_caps(CapState::default())?;
     Ok(Dropped(()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+    use crate::sys::fake::{setuid_ids, FakeSys};
+
+    #[test]
+    fn no_new_privs_only_for_a_caller_other_than_root_and_never_under_apparmor() {
+        let user = setuid_ids();
+        let enabled = AppArmor::Enabled { label: "snap-confine".into(), mode: Some("enforce".into()) };
+        for (ids, aa, set) in [
+            (&user, &AppArmor::NotApplicable, true),
+            // Landlock stacked on AppArmor: the exec transition to the
+            // snap's profile must still happen.
+            (&user, &enabled, false),
+        ] {
+            let sys = FakeSys::new();
+            forbid_new_privs(&sys, ids, aa, &Demoted::for_tests()).unwrap();
+            assert_eq!(sys.calls().iter().any(|c| c == "set_no_new_privs"), set, "{aa:?}");
+        }
+        let sys = FakeSys::new();
+        let root = Ids { ruid: Uid::from_raw(0), ..user };
+        forbid_new_privs(&sys, &root, &AppArmor::NotApplicable, &Demoted::for_tests()).unwrap();
+        assert!(!sys.calls().iter().any(|c| c == "set_no_new_privs"));
+    }
 }
