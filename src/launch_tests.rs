@@ -629,7 +629,7 @@ fn strict_cold_launch_applies_the_mount_profiles_like_snap_confine() {
     let tool = format!("{}/snap-update-ns", config::LIBEXECDIR);
     let system = at(&format!("run_tool({tool}, [snap-update-ns --from-snap-confine demo], [SNAPD_DEBUG=0], -)"));
     let user = at(&format!(
-        "run_tool({tool}, [snap-update-ns --from-snap-confine --user-mounts demo], [SNAPD_DEBUG=0 XDG_RUNTIME_DIR=/run/user/1000/snap.demo], -)"
+        "run_tool({tool}, [snap-update-ns --from-snap-confine --user-mounts demo], [SNAPD_DEBUG=0 XDG_RUNTIME_DIR=/run/user/1000/snap.demo], -, real ids 1000:1000)"
     ));
     // The snap's profile: in the built namespace, its /tmp in place,
     // before it is made shared and preserved.

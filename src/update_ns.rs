@@ -38,6 +38,7 @@ use naming::InstanceName;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
+use nix::unistd::{Gid, Uid};
 use std::ffi::{CString, OsStr};
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -66,6 +67,10 @@ pub struct ToolCall {
     pub envp: Vec<String>,
     /// The AppArmor profile it is executed under (none without AppArmor).
     pub label: Option<String>,
+    /// The real user and group ids it starts with (the caller's, for the
+    /// user's profile: the tool takes the user from them, as snapd's does);
+    /// none: root's, as the launcher has them while privileged.
+    pub real_ids: Option<(Uid, Gid)>,
 }
 
 impl fmt::Display for ToolCall {
@@ -103,7 +108,7 @@ pub fn call(profile: Profile, instance: &str, env: &Env, aa: &AppArmor, debug: b
         AppArmor::NotApplicable => None,
         AppArmor::Enabled { .. } => Some(format!("{TOOL}.{instance}")),
     };
-    ToolCall { profile: format!("{MOUNT_POLICY_DIR}/{file}"), argv, envp, label }
+    ToolCall { profile: format!("{MOUNT_POLICY_DIR}/{file}"), argv, envp, label, real_ids: None }
 }
 
 /// The calls of one launch: the snap's profile, when its namespace is
@@ -120,7 +125,8 @@ impl Calls {
         let instance = instance.as_str();
         Calls {
             system: call(Profile::System, instance, env, aa, debug),
-            user: (!ids.ruid.is_root()).then(|| call(Profile::User, instance, env, aa, debug)),
+            user: (!ids.ruid.is_root())
+                .then(|| ToolCall { real_ids: Some((ids.ruid, ids.rgid)), ..call(Profile::User, instance, env, aa, debug) }),
         }
     }
 }
@@ -179,7 +185,9 @@ pub fn apply<S: Sys>(sys: &S, proc: &Proc, tool: Option<&Tool>, call: &ToolCall,
     debug.say(format_args!("running {call} from {}", tool.path));
     let argv = c_strings(&call.argv)?;
     let envp = c_strings(&call.envp)?;
-    let exit = sys.run_tool(proc, tool.fd.as_fd(), TOOL, &argv, &envp, call.label.as_deref()).map_err(|e| e.within(&what))?;
+    let exit = sys
+        .run_tool(proc, tool.fd.as_fd(), TOOL, &argv, &envp, call.label.as_deref(), call.real_ids)
+        .map_err(|e| e.within(&what))?;
     match exit {
         ToolExit::Code(0) => Ok(()),
         ToolExit::Code(code) => Err(Error::because(what, format!("{TOOL} failed with code {code}"))),

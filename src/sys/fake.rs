@@ -731,10 +731,19 @@ impl Sys for FakeSys {
     fn load_seccomp(&self, program: &Program) -> Result<()> {
         self.rec(format!("load_seccomp({} instructions)", program.instructions().len()))
     }
-    fn run_tool(&self, _proc: &Proc, exe: BorrowedFd<'_>, _name: &str, argv: &[CString], envp: &[CString], label: Option<&str>)
-        -> Result<ToolExit> {
+    fn run_tool(
+        &self,
+        _proc: &Proc,
+        exe: BorrowedFd<'_>,
+        _name: &str,
+        argv: &[CString],
+        envp: &[CString],
+        label: Option<&str>,
+        real_ids: Option<(Uid, Gid)>,
+    ) -> Result<ToolExit> {
         let words = |v: &[CString]| v.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
-        self.rec(format!("run_tool({}, [{}], [{}], {})", self.fd_path(exe), words(argv), words(envp), label.unwrap_or("-")))?;
+        let real = real_ids.map(|(u, g)| format!(", real ids {u}:{g}")).unwrap_or_default();
+        self.rec(format!("run_tool({}, [{}], [{}], {}{real})", self.fd_path(exe), words(argv), words(envp), label.unwrap_or("-")))?;
         Ok(self.tool_exit.get())
     }
     fn execve(&self, path: &CStr, argv: &[CString], _envp: &[CString]) -> Error {

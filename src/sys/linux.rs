@@ -826,8 +826,16 @@ impl Sys for LinuxSys {
         Errno::result(r).map(drop).context(|| "apply seccomp profile")
     }
 
-    fn run_tool(&self, proc: &Proc, exe: BorrowedFd<'_>, name: &str, argv: &[CString], envp: &[CString], label: Option<&str>)
-        -> Result<ToolExit> {
+    fn run_tool(
+        &self,
+        proc: &Proc,
+        exe: BorrowedFd<'_>,
+        name: &str,
+        argv: &[CString],
+        envp: &[CString],
+        label: Option<&str>,
+        real_ids: Option<(Uid, Gid)>,
+    ) -> Result<ToolExit> {
         // The child reports a failure before its exec on this pipe, which
         // the exec closes: end of file means the tool is running.
         let (report_rd, report_wr) = unistd::pipe2(OFlag::O_CLOEXEC).context(|| "create a pipe")?;
@@ -837,11 +845,20 @@ impl Sys for LinuxSys {
         match unsafe { unistd::fork() }.context(|| format!("fork to run {name}"))? {
             unistd::ForkResult::Child => {
                 drop(report_rd);
-                let (stage, errno) = match label.map(|l| self.write_lsm_attr(proc, "exec", &format!("exec {l}"))) {
-                    Some(Err(e)) => (0u8, e.errno_value().unwrap_or(Errno::EINVAL)),
-                    _ => match unistd::fexecve(exe, argv, envp) {
-                        Err(e) => (1u8, e),
-                        Ok(never) => match never {},
+                // The real ids first (the effective ones stay root's).
+                let real = real_ids.map_or(Ok(()), |(u, g)| {
+                    let ids = self.ids()?;
+                    self.setresgid(g, ids.egid, ids.sgid)?;
+                    self.setresuid(u, ids.euid, ids.suid)
+                });
+                let (stage, errno) = match real.err().map(|e| e.errno_value().unwrap_or(Errno::EPERM)) {
+                    Some(errno) => (2u8, errno),
+                    None => match label.map(|l| self.write_lsm_attr(proc, "exec", &format!("exec {l}"))) {
+                        Some(Err(e)) => (0u8, e.errno_value().unwrap_or(Errno::EINVAL)),
+                        _ => match unistd::fexecve(exe, argv, envp) {
+                            Err(e) => (1u8, e),
+                            Ok(never) => match never {},
+                        },
                     },
                 };
                 let mut report = [0u8; 5];
@@ -868,6 +885,7 @@ impl Sys for LinuxSys {
                             Error::because(format!("change the AppArmor profile of {name} to {l}"), "the profile is not loaded")
                         }
                         (0, Some(l)) => Error::errno(format!("change the AppArmor profile of {name} to {l}"), errno),
+                        (2, _) => Error::errno(format!("give {name} the caller's real ids"), errno),
                         _ => Error::errno(format!("execute {name}"), errno),
                     });
                 }
@@ -899,7 +917,7 @@ mod tests {
         let exe = nix::fcntl::open("/bin/sh", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).unwrap();
         let argv = ["sh", "-c", script].map(|a| CString::new(a).unwrap());
         let envp: Vec<CString> = envp.iter().map(|e| CString::new(*e).unwrap()).collect();
-        sys.run_tool(&proc, exe.as_fd(), "sh", &argv, &envp, None)
+        sys.run_tool(&proc, exe.as_fd(), "sh", &argv, &envp, None, None)
     }
 
     #[test]
@@ -918,7 +936,7 @@ mod tests {
         std::fs::write(&file, b"#!/bin/sh\n").unwrap();
         let exe = nix::fcntl::open(&file, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).unwrap();
         let argv = [CString::new("x").unwrap()];
-        let e = sys.run_tool(&proc, exe.as_fd(), "x", &argv, &[], None).unwrap_err();
+        let e = sys.run_tool(&proc, exe.as_fd(), "x", &argv, &[], None, None).unwrap_err();
         assert_eq!(e.to_string(), "cannot execute x: Permission denied");
     }
 }

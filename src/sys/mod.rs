@@ -357,9 +357,20 @@ pub trait Sys {
     /// is for messages) in a child process with exactly `argv` and `envp`,
     /// after the child asked for the AppArmor profile `label` at its exec,
     /// and waits for it. A failure in the child before the exec is reported
-    /// as an error; everything after, by the exit status.
-    fn run_tool(&self, proc: &Proc, exe: BorrowedFd<'_>, name: &str, argv: &[CString], envp: &[CString], label: Option<&str>)
-        -> Result<ToolExit>;
+    /// as an error; everything after, by the exit status. With `real_ids`
+    /// the child's real user and group ids become those (the effective and
+    /// saved ones stay) before the exec.
+    #[allow(clippy::too_many_arguments)]
+    fn run_tool(
+        &self,
+        proc: &Proc,
+        exe: BorrowedFd<'_>,
+        name: &str,
+        argv: &[CString],
+        envp: &[CString],
+        label: Option<&str>,
+        real_ids: Option<(Uid, Gid)>,
+    ) -> Result<ToolExit>;
 
     // The end.
     /// Loads one seccomp program (no `PR_SET_NO_NEW_PRIVS`: the caller holds
