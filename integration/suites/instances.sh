@@ -1,5 +1,6 @@
 #!/bin/bash
-# VM suite: parallel instances of classic snaps, and the local group policy,
+# VM suite: parallel instances of classic snaps (ours and, on the same pair,
+# Debian's snap-confine), and the local group policy,
 # with AppArmor on, through the installed launcher as nobody.
 #   integration/vm-run integration/suites/instances.sh POLICY_DIR
 set -u
@@ -10,7 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 install -d -m 0755 /var/lib/snapd/seccomp/bpf /var/lib/snapd/features
 install -d -m 0111 /var/lib/snapd/void
-install -m 0644 "$policies"/*.bin2 /var/lib/snapd/seccomp/bpf/
+install -m 0644 "$policies"/*.bin2 "$policies"/*.bin /var/lib/snapd/seccomp/bpf/
 apparmor_parser -r /etc/apparmor.d/usr.lib.confine.snap-confine
 for p in snap.demo.app snap.demo_foo.app; do sed "s/PROFILE/$p/" "$here/profiles/permissive" | apparmor_parser -r; done
 for i in demo demo_foo; do
@@ -33,7 +34,21 @@ for d in /snap /var/snap; do
 	expect_text "$d is a shared mount point" "$(findmnt -n -o PROPAGATION "$d" | head -1)" "shared"
 done
 
-# 3. The local group policy: the launcher given to a group runs only for
+# 3. Debian's snap-confine 2.57.6 on the same instance pair: the same files
+#    and data under the snap's name, from the same mounts.
+apparmor_parser -r /etc/apparmor.d/usr.lib.snapd.snap-confine.real
+mounts='awk '"'"'$5 ~ /^\/(var\/)?snap\/demo($|\/)/ {print $5, $4}'"'"' /proc/self/mountinfo | sort'
+for i in demo_foo demo; do
+	cmd="cat /snap/demo/1/marker /var/snap/demo/common/marker; $mounts"
+	ours=$(SNAP_INSTANCE_NAME=$i as_nobody $L --classic snap.$i.app /bin/sh -c "$cmd" 2>&1)
+	deb=$(SNAP_INSTANCE_NAME=$i as_nobody /usr/lib/snapd/snap-confine --classic snap.$i.app /bin/sh -c "$cmd" 2>&1)
+	echo "# $i, Debian's snap-confine (left), ours (right):"
+	diff -y -W 120 <(echo "$deb") <(echo "$ours") | sed 's/^/#   /'
+	[ -n "$ours" ] && [ "$deb" = "$ours" ] && pass "$i: Debian's snap-confine shows the same files, data and mounts" ||
+		fail "$i: Debian's snap-confine shows the same files, data and mounts" "$(diff <(echo "$deb") <(echo "$ours"))"
+done
+
+# 4. The local group policy: the launcher given to a group runs only for
 #    root and the group's members.
 groupadd -g 4242 snapusers
 chgrp snapusers $L && chmod 4755 $L
