@@ -181,9 +181,16 @@ fn only_root_changes_the_system() {
             format!("cannot {what}: only root may change the policy (permission denied)")
         );
     }
+    // The snap is read before the check (its name is in the message): a
+    // copy the unprivileged user can read, wherever the tree was cloned.
+    let snap = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(snap.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let copied = Command::new("cp").arg("-r").arg(fixture_path("policy/hello")).arg(snap.path()).status().unwrap();
+    assert!(copied.success());
+    Command::new("chmod").arg("-R").arg("a+rX").arg(snap.path()).status().unwrap();
     let out = run(&[
         "register",
-        fixture_path("policy/hello").to_str().unwrap(),
+        snap.path().join("hello").to_str().unwrap(),
         "--revision",
         "1",
     ]);
