@@ -449,6 +449,54 @@ fn a_namespace_built_from_another_base_is_discarded() {
     assert_eq!(std::fs::read_to_string(sys.path("/run/snapd/ns/snap.demo.info")).unwrap(), "base-snap-name=core\n");
 }
 
+/// A system with a preserved namespace of demo and `homedirs=/srv/home`.
+fn system_with_homedirs() -> FakeSys {
+    let mut sys = strict_system();
+    sys.dir("/run/snapd/ns", 0o755);
+    sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
+    sys.file("/run/snapd/ns/snap.demo.info", b"base-snap-name=core\n", 0o644);
+    let root_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(sys.root.path()).unwrap());
+    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: root_ino });
+    sys.dir("/srv/home/u", 0o755);
+    sys.dir("/snap/core/1/srv", 0o755);
+    sys.file("/var/lib/snapd/system-params", b"homedirs=/srv/home\n", 0o644);
+    sys
+}
+
+#[test]
+fn a_namespace_without_a_home_directory_is_rebuilt_with_it() {
+    let sys = system_with_homedirs();
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = sys.calls();
+    let s = "/tmp/snap-private-tmp/snap.rootfs_XXXXXX";
+    let at = |want: &str| calls.iter().position(|c| c == want).unwrap_or_else(|| panic!("missing {want}:\n{calls:#?}"));
+    let discard = at("umount(/run/snapd/ns/demo.mnt, lazy)");
+    // The base's /srv is rebuilt in the tmpfs root, not bound whole.
+    let point = at("mkdirat(home, 0755)");
+    let bind = at(&format!("mount(fd, {s}/srv/home, -, MS_BIND|MS_REC, -)"));
+    let slave = at(&format!("mount(-, {s}/srv/home, -, MS_REC|MS_SLAVE, -)"));
+    let pivot = at(&format!("pivot_root({s}, {s}/var/lib/snapd/hostfs)"));
+    assert!(discard < point && point < bind && bind < slave && slave < pivot, "{calls:#?}");
+    assert!(!calls.iter().any(|c| c.starts_with(&format!("mount(/snap/core/1/srv, {s}/srv"))), "{calls:#?}");
+}
+
+#[test]
+fn a_namespace_with_the_home_directories_is_joined() {
+    let sys = system_with_homedirs();
+    sys.proc_files.borrow_mut().get_mut("4242/mountinfo").unwrap().push_str("70 1 8:1 /srv/home /srv/home rw master:1 - ext4 /dev/vda rw\n");
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    assert!(!sys.calls().iter().any(|c| c.starts_with("umount(") || c.starts_with("pivot_root")), "{:#?}", sys.calls());
+}
+
+#[test]
+fn a_bad_homedirs_setting_builds_nothing() {
+    let sys = system_with_homedirs();
+    sys.file("/var/lib/snapd/system-params", b"homedirs=/srv/home,/etc\n", 0o644);
+    let e = strict(&sys).unwrap_err().to_string();
+    assert_eq!(e, "cannot use homedirs entry \"/etc\" of /var/lib/snapd/system-params: it is /etc or within or above it");
+    assert!(!sys.calls().iter().any(|c| c.starts_with("setns") || c.starts_with("umount(") || c.starts_with("execve")));
+}
+
 #[test]
 fn a_foreign_namespace_file_is_refused() {
     let mut sys = strict_system();

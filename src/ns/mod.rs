@@ -189,6 +189,8 @@ struct Setup<'a> {
     launcher_dir: &'a str,
     tool: Option<Tool>,
     calls: &'a Calls,
+    /// The home directories outside `/home` bound from the host.
+    homedirs: Vec<String>,
 }
 
 /// Enters the snap's preserved namespace, or builds and preserves it.
@@ -215,7 +217,8 @@ fn join_or_build<S: Sys>(
         let dev = preserve::base_device(sys, base)?;
         sys.setns_mount(preserved.fd.as_fd()).context(|| format!("join {NS_DIR}/{instance}.mnt"))?;
         let fresh = preserve::uses_base_device(sys, proc, dev)?;
-        if fresh && !base_changed {
+        let homes_missing = missing_homedir(sys, proc, &setup.homedirs)?;
+        if fresh && !base_changed && homes_missing.is_none() {
             debug.say(format_args!("joined the preserved mount namespace of {instance}"));
             return Ok(Reached::Joined);
         }
@@ -223,10 +226,12 @@ fn join_or_build<S: Sys>(
             debug.say(format_args!("the namespace of {instance} is stale but in use: joining it anyway"));
             return Ok(Reached::Joined);
         }
-        debug.say(format_args!(
-            "discarding the namespace of {instance}: {}",
-            if base_changed { "the base snap changed" } else { "the base snap was refreshed" }
-        ));
+        let why = match (base_changed, fresh, homes_missing) {
+            (true, _, _) => "the base snap changed".to_string(),
+            (false, false, _) => "the base snap was refreshed".to_string(),
+            (false, true, home) => format!("home directory {} is not mounted in it", home.unwrap_or_default()),
+        };
+        debug.say(format_args!("discarding the namespace of {instance}: {why}"));
         sys.setns_mount(original.as_fd())?;
         preserve::discard(sys, ns_dir.as_fd(), instance)?;
     }
@@ -253,6 +258,16 @@ fn join_or_build<S: Sys>(
     Ok(Reached::Built)
 }
 
+/// The first of `homedirs` that is not a mount point in the current
+/// namespace (a namespace built before it was listed is stale).
+fn missing_homedir<S: Sys>(sys: &S, proc: &Proc, homedirs: &[String]) -> Result<Option<String>> {
+    if homedirs.is_empty() {
+        return Ok(None);
+    }
+    let entries = mounts(sys, proc)?;
+    Ok(homedirs.iter().find(|h| mountinfo::last_at(&entries, h).is_none()).cloned())
+}
+
 /// Builds the snap's namespace in a new one and applies its mount profile.
 fn build<S: Sys>(
     sys: &S,
@@ -264,7 +279,7 @@ fn build<S: Sys>(
     debug: &Debug,
 ) -> Result<()> {
     unshare_newer_than(sys, proc, original, debug)?;
-    rootfs::build(sys, instance, base, setup.launcher_dir, debug)?;
+    rootfs::build(sys, instance, base, setup.launcher_dir, &setup.homedirs, debug)?;
     debug.step("build the root file system");
     update_ns::apply(sys, proc, setup.tool.as_ref(), &setup.calls.system, instance, debug)?;
     debug.step("apply the snap's mount profile");
@@ -304,7 +319,8 @@ pub fn enter<S: Sys>(
     join_init_mount_ns(sys, proc, debug)?;
     // Opened in the host's view before anything is built, and executed by
     // descriptor in whichever namespace needs it.
-    let setup = Setup { launcher_dir, tool: update_ns::open_tool(sys, launcher_dir)?, calls };
+    let homedirs = rootfs::homedirs::read(sys, debug)?;
+    let setup = Setup { launcher_dir, tool: update_ns::open_tool(sys, launcher_dir)?, calls, homedirs };
     let instance = inv.instance.as_str();
     let _lock: Lock = lock::acquire(sys, proc, instance, debug)?;
     check_not_removed(sys, instance)?;

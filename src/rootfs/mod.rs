@@ -1,9 +1,10 @@
 //! The snap's root filesystem: planned in [`plan`], carried out in
-//! [`apply`], with the per-snap `/tmp` ([`tmp`]) and the per-command devpts
-//! ([`devpts`]).
+//! [`apply`], with the per-snap `/tmp` ([`tmp`]), the per-command devpts
+//! ([`devpts`]) and the home directories outside `/home` ([`homedirs`]).
 
 pub mod apply;
 pub mod devpts;
+pub mod homedirs;
 pub mod plan;
 pub mod tmp;
 
@@ -13,7 +14,7 @@ use crate::sys::{EntryKind, Sys};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
-use plan::{BaseEntry, PlanInput, ETC_FROM_BASE};
+use plan::{BaseDir, BaseEntry, PlanInput, ETC_FROM_BASE};
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
 
@@ -80,10 +81,11 @@ pub fn locate_base<S: Sys>(sys: &S, requested: &str) -> Result<Base> {
     })
 }
 
-/// The top-level entries of the base.
-fn list_base<S: Sys>(sys: &S, base: &Base) -> Result<Vec<BaseEntry>> {
+/// The entries of the base's directory `path` (`""` for its root).
+fn list_base<S: Sys>(sys: &S, base: &Base, path: &str) -> Result<Vec<BaseEntry>> {
     let root = sys.root()?;
-    let dir = sys.open_in_root(root.as_fd(), base.dir().trim_start_matches('/'), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
+    let at = format!("{}{path}", base.dir());
+    let dir = sys.open_in_root(root.as_fd(), at.trim_start_matches('/'), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
     let mut out = Vec::new();
     for (name, kind) in sys.read_dir(dir.as_fd())? {
         let text = name.to_str().ok_or_else(|| Error::because(format!("use {}", base.dir()), "a name is not UTF-8"))?;
@@ -98,6 +100,44 @@ fn list_base<S: Sys>(sys: &S, base: &Base) -> Result<Vec<BaseEntry>> {
                 return Err(Error::because(format!("use {}", base.dir()), format!("unexpected directory entry {text}")))
             }
         });
+    }
+    Ok(out)
+}
+
+/// The base's directories on the way to each home directory, listed (those
+/// the base has). A symlink or a file of the base on the way is refused: the
+/// mount point cannot be made there.
+fn base_dirs_for<S: Sys>(sys: &S, base: &Base, top: &[BaseEntry], homedirs: &[String]) -> Result<Vec<BaseDir>> {
+    let mut out: Vec<BaseDir> = Vec::new();
+    for home in homedirs {
+        let parts: Vec<&str> = home.split('/').filter(|p| !p.is_empty()).collect();
+        let mut entries = top.to_vec();
+        let mut path = String::new();
+        for part in parts.iter().take(parts.len().saturating_sub(1)) {
+            path.push('/');
+            path.push_str(part);
+            let found = entries.iter().find(|e| match e {
+                BaseEntry::Dir(n) | BaseEntry::File(n) | BaseEntry::Symlink(n, _) => n == part,
+            });
+            match found {
+                None => break,
+                Some(BaseEntry::Dir(_)) => {}
+                Some(_) => {
+                    return Err(Error::because(
+                        format!("mount home directory {home}"),
+                        format!("{path} is not a directory in {}", base.dir()),
+                    ))
+                }
+            }
+            entries = match out.iter().find(|d| d.path == path) {
+                Some(known) => known.entries.clone(),
+                None => {
+                    let listed = list_base(sys, base, &path)?;
+                    out.push(BaseDir { path: path.clone(), entries: listed.clone() });
+                    listed
+                }
+            };
+        }
     }
     Ok(out)
 }
@@ -167,7 +207,9 @@ fn describe(libraries: &crate::gpu::Libraries) -> String {
 
 /// Builds the snap's root filesystem and moves into it. Runs in a fresh
 /// mount namespace; on failure the namespace is simply dropped.
-pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, debug: &Debug) -> Result<()> {
+/// `homedirs` are the home directories to bind from the host
+/// ([`homedirs::read`]).
+pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, homedirs: &[String], debug: &Debug) -> Result<()> {
     let scratch = make_scratch(sys)?;
     let gpu = crate::gpu::survey(sys, &base.name, &mut |note| debug.say(format_args!("GPU: {note}")))?;
     let driver = match &gpu {
@@ -178,14 +220,18 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, d
         }
         None => Vec::new(),
     };
+    let base_entries = list_base(sys, base, "")?;
+    let base_dirs = base_dirs_for(sys, base, &base_entries, homedirs)?;
     let input = PlanInput {
         base_dir: base.dir(),
-        base_entries: list_base(sys, base)?,
+        base_entries,
         scratch: scratch.clone(),
         launcher_dir: launcher_dir.to_string(),
         etc_from_base: etc_from_base(sys, base),
         snap_mount_dir: SNAP_MOUNT_DIR.to_string(),
         driver,
+        homedirs: homedirs.to_vec(),
+        base_dirs,
     };
     let steps = plan::plan(&input);
     debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));

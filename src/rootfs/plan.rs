@@ -10,6 +10,12 @@
 //! bidirectional ones), a few files of `/etc` taken back from the base, the
 //! launcher's directory at `/usr/lib/snapd`, `/snap`, and the old root moved
 //! to `/var/lib/snapd/hostfs` by `pivot_root`.
+//!
+//! Home directories outside `/home` (snapd's `homedirs`) are bound from the
+//! host after the host directories. Their mount points are made in the
+//! tmpfs root: each directory of the base on the way to one (`/srv` for
+//! `/srv/home`) is rebuilt there entry by entry, as the root itself is,
+//! instead of being bound whole from the (read-only) base.
 
 use std::fmt;
 
@@ -179,11 +185,86 @@ pub struct PlanInput {
     /// The GPU driver's mounts ([`crate::gpu::steps`]), made last before
     /// `pivot_root`, with paths inside the scratch directory.
     pub driver: Vec<Step>,
+    /// The home directories to bind from the host (absolute, canonical,
+    /// none within another or within a host directory: see
+    /// [`super::homedirs`]).
+    pub homedirs: Vec<String>,
+    /// The base's directories on the way to them, with their entries (every
+    /// one that is in the base; none is a symlink or a file there).
+    pub base_dirs: Vec<BaseDir>,
+}
+
+/// A directory of the base on the way to a home directory, and its entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseDir {
+    /// Its path in the base, e.g. `/srv`.
+    pub path: String,
+    pub entries: Vec<BaseEntry>,
 }
 
 /// True when top-level `name` of the base is covered by a host directory.
 fn host_mounted_top_level(name: &str) -> bool {
     HOST_MOUNTS.iter().any(|(p, _)| p.strip_prefix('/') == Some(name))
+}
+
+/// The host directories bound into every strict snap's root.
+pub fn host_mount_paths() -> impl Iterator<Item = &'static str> {
+    HOST_MOUNTS.iter().map(|(p, _)| *p)
+}
+
+/// Whether `path` is `dir` or below it (both absolute and canonical).
+pub fn is_within(path: &str, dir: &str) -> bool {
+    path == dir || dir == "/" || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Copies the base's entries of directory `dir` (`""` for the root) into
+/// the scratch directory: a directory is made and bound from the base, or,
+/// when a home directory lies below it, rebuilt from its listing in the
+/// same way; a home directory itself only gets its mount point. `made`
+/// collects the directories made.
+fn replicate(input: &PlanInput, dir: &str, entries: &[BaseEntry], made: &mut Vec<String>, steps: &mut Vec<Step>) {
+    let inside = |p: &str| format!("{}{p}", input.scratch);
+    let is_top = dir.is_empty();
+    for entry in entries {
+        match entry {
+            BaseEntry::Dir(name) => {
+                let path = format!("{dir}/{name}");
+                steps.push(Step::Mkdir { path: inside(&path), mode: 0o755 });
+                made.push(path.clone());
+                let on_the_way = input.homedirs.iter().any(|h| h != &path && is_within(h, &path));
+                if on_the_way {
+                    // (Not listed: rebuilt empty rather than bound whole.)
+                    let listing = input.base_dirs.iter().find(|d| d.path == path).map_or(&[][..], |d| &d.entries[..]);
+                    replicate(input, &path, listing, made, steps);
+                    continue;
+                }
+                // Host directories, home directories and /snap are mounted
+                // over it below.
+                let mounted_over = is_top && (host_mounted_top_level(name) || name == input.snap_mount_dir.trim_start_matches('/'));
+                if !mounted_over && !input.homedirs.contains(&path) {
+                    steps.push(Step::Bind {
+                        source: format!("{}{path}", input.base_dir),
+                        target: inside(&path),
+                        recursive: true,
+                        optional: false,
+                    });
+                }
+            }
+            BaseEntry::Symlink(name, target) => {
+                steps.push(Step::Symlink { path: inside(&format!("{dir}/{name}")), target: target.clone() });
+            }
+            BaseEntry::File(name) => {
+                let path = format!("{dir}/{name}");
+                steps.push(Step::File { path: inside(&path) });
+                steps.push(Step::Bind {
+                    source: format!("{}{path}", input.base_dir),
+                    target: inside(&path),
+                    recursive: false,
+                    optional: false,
+                });
+            }
+        }
+    }
 }
 
 /// The steps that build the root filesystem in `input.scratch` and move
@@ -202,32 +283,18 @@ pub fn plan(input: &PlanInput) -> Vec<Step> {
         Step::Tmpfs { target: s.into(), data: "uid=0,gid=0".into() },
         Step::Chmod { path: s.into(), mode: 0o755 },
     ];
-    for entry in &input.base_entries {
-        match entry {
-            BaseEntry::Dir(name) => {
-                steps.push(Step::Mkdir { path: inside(&format!("/{name}")), mode: 0o755 });
-                // Host directories and /snap are mounted over it below.
-                let is_snap_dir = name == input.snap_mount_dir.trim_start_matches('/');
-                if !host_mounted_top_level(name) && !is_snap_dir {
-                    steps.push(Step::Bind {
-                        source: format!("{}/{name}", input.base_dir),
-                        target: inside(&format!("/{name}")),
-                        recursive: true,
-                        optional: false,
-                    });
-                }
-            }
-            BaseEntry::Symlink(name, target) => {
-                steps.push(Step::Symlink { path: inside(&format!("/{name}")), target: target.clone() });
-            }
-            BaseEntry::File(name) => {
-                steps.push(Step::File { path: inside(&format!("/{name}")) });
-                steps.push(Step::Bind {
-                    source: format!("{}/{name}", input.base_dir),
-                    target: inside(&format!("/{name}")),
-                    recursive: false,
-                    optional: false,
-                });
+    let mut made = Vec::new();
+    replicate(input, "", &input.base_entries, &mut made, &mut steps);
+    // The rest of each home directory's mount point, where the base has
+    // nothing: in the tmpfs root or a directory rebuilt in it.
+    for home in &input.homedirs {
+        let mut path = String::new();
+        for part in home.split('/').filter(|p| !p.is_empty()) {
+            path.push('/');
+            path.push_str(part);
+            if !made.contains(&path) {
+                steps.push(Step::Mkdir { path: inside(&path), mode: 0o755 });
+                made.push(path.clone());
             }
         }
     }
@@ -245,6 +312,13 @@ pub fn plan(input: &PlanInput) -> Vec<Step> {
                 steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: true });
             }
         }
+    }
+    // Home directories outside /home, like /home itself: host mounts reach
+    // the snap, the snap's never the host.
+    for home in &input.homedirs {
+        let target = inside(home);
+        steps.push(Step::BindFd { source: home.clone(), target: target.clone(), recursive: true });
+        steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: true });
     }
     for path in &input.etc_from_base {
         let target = inside(path);
@@ -300,6 +374,8 @@ mod tests {
             etc_from_base: vec!["/etc/nsswitch.conf".into()],
             snap_mount_dir: "/snap".into(),
             driver: vec![],
+            homedirs: vec![],
+            base_dirs: vec![],
         }
     }
 
@@ -375,6 +451,110 @@ mod tests {
             })
             .collect();
         assert_eq!(optional, ["/lib/modules", "/lib/firmware", "/mnt", "/var/lib/extrausers"]);
+    }
+
+    /// The steps of `plan` that differ from those without home directories.
+    fn added_by(homedirs: &[&str], base_dirs: Vec<BaseDir>) -> Vec<String> {
+        let plain: Vec<String> = plan(&input()).iter().map(|s| s.to_string()).collect();
+        let mut with = input();
+        with.base_entries.push(BaseEntry::Dir("srv".into()));
+        with.homedirs = homedirs.iter().map(|h| h.to_string()).collect();
+        with.base_dirs = base_dirs;
+        let mut plain_srv = input();
+        plain_srv.base_entries.push(BaseEntry::Dir("srv".into()));
+        let plain_srv: Vec<String> = plan(&plain_srv).iter().map(|s| s.to_string()).collect();
+        assert_eq!(plain_srv.len(), plain.len() + 2);
+        let got: Vec<String> = plan(&with).iter().map(|s| s.to_string()).collect();
+        // Everything else is as before, in the same order.
+        let kept: Vec<String> = plain_srv.iter().filter(|l| got.contains(l)).cloned().collect();
+        let others: Vec<String> = plain_srv.iter().filter(|l| !l.contains("/srv")).cloned().collect();
+        assert_eq!(kept.iter().filter(|l| !l.contains("/srv")).cloned().collect::<Vec<_>>(), others);
+        got.into_iter().filter(|l| !plain_srv.contains(l)).collect()
+    }
+
+    #[test]
+    fn a_home_directory_gets_a_mount_point_in_a_rebuilt_base_directory() {
+        let s = "/tmp/snap-private-tmp/snap.rootfs_X";
+        let srv = BaseDir {
+            path: "/srv".into(),
+            entries: vec![
+                BaseEntry::Dir("www".into()),
+                BaseEntry::Symlink("ftp".into(), "/var/ftp".into()),
+                BaseEntry::File("README".into()),
+                BaseEntry::Dir("home".into()),
+            ],
+        };
+        let got = added_by(&["/srv/home"], vec![srv]);
+        assert_eq!(
+            got,
+            [
+                // /srv is no longer bound whole from the base: its entries are.
+                format!("mkdir -m 0755 {s}/srv/www"),
+                format!("mount --rbind /snap/core/current/srv/www {s}/srv/www"),
+                format!("ln -s /var/ftp {s}/srv/ftp"),
+                format!("touch {s}/srv/README"),
+                format!("mount --bind /snap/core/current/srv/README {s}/srv/README"),
+                format!("mkdir -m 0755 {s}/srv/home"),
+                format!("mount --rbind /srv/home {s}/srv/home"),
+                format!("mount --make-rslave {s}/srv/home"),
+            ]
+        );
+        let steps = plan(&{
+            let mut i = input();
+            i.base_entries.push(BaseEntry::Dir("srv".into()));
+            i.homedirs = vec!["/srv/home".into()];
+            i
+        });
+        assert!(!steps.iter().any(|s| matches!(s, Step::Bind { source, .. } if source == "/snap/core/current/srv")));
+        // The host's directory is opened without following symlinks, and
+        // bound after the host directories, before the base's /etc files.
+        let at = |want: &dyn Fn(&Step) -> bool| steps.iter().position(want).unwrap();
+        let home = at(&|s| matches!(s, Step::BindFd { source, recursive: true, .. } if source == "/srv/home"));
+        let extrausers = at(&|s| matches!(s, Step::Bind { source, .. } if source == "/var/lib/extrausers"));
+        let nsswitch = at(&|s| matches!(s, Step::Bind { source, .. } if source.ends_with("/etc/nsswitch.conf")));
+        assert!(extrausers < home && home < nsswitch);
+    }
+
+    #[test]
+    fn home_directories_where_the_base_has_nothing_are_made_in_the_tmpfs() {
+        let s = "/tmp/snap-private-tmp/snap.rootfs_X";
+        // /srv is in the base but empty; /data is not in the base at all.
+        let got = added_by(&["/srv/home", "/data/users/staff"], vec![BaseDir { path: "/srv".into(), entries: vec![] }]);
+        assert_eq!(
+            got,
+            [
+                format!("mkdir -m 0755 {s}/srv/home"),
+                format!("mkdir -m 0755 {s}/data"),
+                format!("mkdir -m 0755 {s}/data/users"),
+                format!("mkdir -m 0755 {s}/data/users/staff"),
+                format!("mount --rbind /srv/home {s}/srv/home"),
+                format!("mount --make-rslave {s}/srv/home"),
+                format!("mount --rbind /data/users/staff {s}/data/users/staff"),
+                format!("mount --make-rslave {s}/data/users/staff"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_home_directory_the_base_has_is_only_a_mount_point() {
+        let s = "/tmp/snap-private-tmp/snap.rootfs_X";
+        let got = added_by(&["/srv"], vec![]);
+        assert_eq!(got, [format!("mount --rbind /srv {s}/srv"), format!("mount --make-rslave {s}/srv")]);
+        let mut i = input();
+        i.base_entries.push(BaseEntry::Dir("srv".into()));
+        i.homedirs = vec!["/srv".into()];
+        let lines: Vec<String> = plan(&i).iter().map(|s| s.to_string()).collect();
+        assert!(!lines.contains(&format!("mount --rbind /snap/core/current/srv {s}/srv")));
+        assert_eq!(lines.iter().filter(|l| **l == format!("mkdir -m 0755 {s}/srv")).count(), 1);
+    }
+
+    #[test]
+    fn within() {
+        assert!(is_within("/srv/home", "/srv"));
+        assert!(is_within("/srv", "/srv"));
+        assert!(is_within("/srv", "/"));
+        assert!(!is_within("/srvx", "/srv"));
+        assert!(!is_within("/srv", "/srv/home"));
     }
 
     #[test]
