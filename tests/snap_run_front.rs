@@ -50,8 +50,15 @@ fn desktop_files_icons_and_completion() {
         "name: broken\nversion: '1'\nbase: debian12\napps:\n  broken:\n    command: bin/b\n",
         &[("meta/gui/evil.desktop", "[Desktop Entry]\nName=Broken\nExec=/usr/bin/evil\n")],
     ));
+    // A stand-in for desktop-file-utils' update-desktop-database, first in PATH.
+    let udd = s.dir.path().join("udd");
+    std::fs::create_dir(&udd).unwrap();
+    let udd = sh_quote(udd.to_str().unwrap());
     let r = s.run(&format!(
-        "confine install $EX/debian12.snap >/dev/null && confine install {gui} >/dev/null; \
+        "printf '#!/bin/sh\\necho \"$*\" >>{udd}/calls\\n' >{udd}/update-desktop-database; chmod 755 {udd}/update-desktop-database; \
+         export PATH={udd}:$PATH; \
+         confine install $EX/debian12.snap >/dev/null && confine install {gui} >/dev/null; \
+         echo '== database'; cat {udd}/calls; \
          echo '== files'; {DESKTOP}; \
          echo '== desktop'; cat /var/lib/snapd/desktop/applications/gui_gui.desktop; \
          echo '== link'; readlink /var/lib/snapd/desktop/bash-completion/completions/gui; \
@@ -60,7 +67,10 @@ fn desktop_files_icons_and_completion() {
          within=$(( SECONDS < 15 )); \
          echo '== broken'; before=$({DESKTOP}; ls /snap); confine install {broken}; echo status=$?; \
          [ \"$({DESKTOP}; ls /snap)\" = \"$before\" ] || echo CHANGED; \
-         echo '== remove'; confine remove gui; {DESKTOP}; echo '== end'"
+         echo '== remove'; confine remove gui; {DESKTOP}; \
+         echo '== database after'; cat {udd}/calls; \
+         echo '== database fails'; printf '#!/bin/sh\\necho no space >&2; exit 1\\n' >{udd}/update-desktop-database; \
+         confine install {gui}; echo status=$?; {DESKTOP}; echo '== end'"
     ));
     let out = &r.stdout;
     assert_eq!(
@@ -97,6 +107,14 @@ fn desktop_files_icons_and_completion() {
         "gui removed\n/var/lib/snapd/desktop\n",
         "the desktop files, icons and links go with the snap:\n{r:#?}"
     );
+    // Run on the desktop files' directory once gui's were written (not for
+    // debian12, which has none, nor for the refused snap), again once removed.
+    let apps = "/var/lib/snapd/desktop/applications";
+    assert_eq!(section(out, "database"), format!("{apps}\n"), "{r:#?}");
+    assert_eq!(section(out, "database after"), format!("{apps}\n{apps}\n"), "{r:#?}");
+    // When it fails, so does the install, and nothing is left.
+    assert_eq!(section(out, "database fails"), "status=1\n/var/lib/snapd/desktop\n", "{r:#?}");
+    assert!(r.stderr.contains(&format!("cannot update-desktop-database {apps}: exit status: 1: no space")), "{r:#?}");
 }
 
 #[test]

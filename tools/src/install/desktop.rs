@@ -6,7 +6,9 @@
 //! `/var/lib/snapd/desktop/icons`, renamed for the instance, and a bash
 //! completion link for each app with a `completer`. What a snap provides is
 //! worked out first, as data ([`plan`]): a broken desktop file fails the
-//! install before anything is written.
+//! install before anything is written. Once desktop files were written or
+//! removed, `update-desktop-database` (when installed) refreshes the MIME
+//! cache of their directory, as snapd runs it ([`update_database`]).
 
 use super::wrapper_name;
 use crate::admin::Error;
@@ -314,11 +316,48 @@ pub fn installed(paths: &Paths, instance: &str, yaml: &SnapYaml) -> Vec<PathBuf>
     found
 }
 
+/// The program that caches which desktop files handle which MIME types
+/// (`mimeinfo.cache`), from desktop-file-utils.
+pub const UPDATE_DATABASE: &str = "update-desktop-database";
+
+/// Whether `path` is one of the desktop files (not an icon or a link).
+pub fn is_desktop_file(paths: &Paths, path: &Path) -> bool {
+    path.parent() == Some(paths.under(APPLICATIONS_DIR).as_path())
+}
+
+/// Runs `update-desktop-database` on the desktop files' directory, as
+/// snapd does after it changed them, when the program is found in `PATH`
+/// (nothing to do otherwise: no desktop reads the cache). Returns whether
+/// it ran.
+pub fn update_database(paths: &Paths) -> Result<bool, String> {
+    update_database_in(paths, std::env::var_os("PATH"))
+}
+
+/// [`update_database`], the program looked up in `search` (a `PATH`).
+fn update_database_in(paths: &Paths, search: Option<std::ffi::OsString>) -> Result<bool, String> {
+    let found = search.and_then(|p| std::env::split_paths(&p).map(|d| d.join(UPDATE_DATABASE)).find(|f| f.is_file()));
+    let Some(program) = found else { return Ok(false) };
+    let dir = paths.under(APPLICATIONS_DIR);
+    let out = std::process::Command::new(&program)
+        .arg(&dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        let said = said.trim();
+        return Err(format!("cannot {UPDATE_DATABASE} {}: {}{}{said}", dir.display(), out.status, if said.is_empty() { "" } else { ": " }));
+    }
+    Ok(true)
+}
+
 /// Removes what [`installed`] finds, and the directories left empty up to
-/// `/var/lib/snapd/desktop`.
-pub fn remove(paths: &Paths, instance: &str, yaml: &SnapYaml) -> Result<(), Error> {
+/// `/var/lib/snapd/desktop`. Returns whether a desktop file was removed.
+pub fn remove(paths: &Paths, instance: &str, yaml: &SnapYaml) -> Result<bool, Error> {
     let top = paths.under("/var/lib/snapd/desktop");
+    let mut desktop_files = false;
     for path in installed(paths, instance, yaml) {
+        desktop_files |= is_desktop_file(paths, &path);
         super::remove_if_present(&path)?;
         let mut dir = path.parent();
         while let Some(d) = dir.filter(|d| d.starts_with(&top) && *d != top) {
@@ -328,7 +367,7 @@ pub fn remove(paths: &Paths, instance: &str, yaml: &SnapYaml) -> Result<(), Erro
             dir = d.parent();
         }
     }
-    Ok(())
+    Ok(desktop_files)
 }
 
 #[cfg(test)]
@@ -460,5 +499,27 @@ mod tests {
         let e = plan(&paths, snap.path(), "editor", &yaml()).unwrap_err();
         assert_eq!(e.0, "cannot use meta/gui/editor.desktop of snap editor: it is not a regular file");
         assert!(fs::read_dir(root.path()).unwrap().next().is_none(), "nothing is written");
+    }
+
+    #[test]
+    fn the_desktop_database_is_updated_when_the_program_is_there() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::new(root.path());
+        let bin = tempfile::tempdir().unwrap();
+        let search = || Some(std::ffi::OsString::from(format!("/nonexistent:{}", bin.path().display())));
+        // Not installed: nothing to do.
+        assert_eq!(update_database_in(&paths, search()), Ok(false));
+        let program = bin.path().join(UPDATE_DATABASE);
+        let seen = bin.path().join("seen");
+        fs::write(&program, format!("#!/bin/sh\necho \"$@\" >{}\n", seen.display())).unwrap();
+        fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        assert_eq!(update_database_in(&paths, search()), Ok(true));
+        let dir = paths.under(APPLICATIONS_DIR);
+        assert_eq!(fs::read_to_string(&seen).unwrap(), format!("{}\n", dir.display()));
+        fs::write(&program, "#!/bin/sh\necho 'broken cache' >&2; exit 3\n").unwrap();
+        assert_eq!(
+            update_database_in(&paths, search()),
+            Err(format!("cannot update-desktop-database {}: exit status: 3: broken cache", dir.display()))
+        );
     }
 }

@@ -352,7 +352,9 @@ impl Admin {
             wrappers.push(link);
         }
         let old_yaml = state.snaps.get(&instance).and_then(|s| snapyaml::parse(&s.snap_yaml).ok());
-        self.put_desktop_items(&instance, old_yaml.as_ref(), &desktop_items, log)?;
+        if self.put_desktop_items(&instance, old_yaml.as_ref(), &desktop_items, log)? {
+            desktop::update_database(paths).map_err(|e| err(format!("cannot install {}: {e}", file.display())))?;
+        }
         let mut names = Vec::new();
         for app in &services {
             let name = systemd::service_name(&instance, &app.name);
@@ -388,8 +390,10 @@ impl Admin {
 
     /// Puts the new revision's desktop files, icons and completion links in
     /// place, and removes what the previous revision had that it has not.
-    fn put_desktop_items(&self, instance: &str, old: Option<&SnapYaml>, items: &[desktop::Item], log: &mut UndoLog) -> Result<(), Error> {
+    /// Returns whether a desktop file was written, changed or removed.
+    fn put_desktop_items(&self, instance: &str, old: Option<&SnapYaml>, items: &[desktop::Item], log: &mut UndoLog) -> Result<bool, Error> {
         let paths = &self.paths;
+        let mut changed = false;
         if let Some(old) = old {
             for stale in desktop::installed(paths, instance, old) {
                 if items.iter().any(|i| i.path() == stale) {
@@ -400,11 +404,15 @@ impl Admin {
                     Err(_) => Undo::RestoreFile(stale.clone(), fs::read(&stale).unwrap_or_default()),
                 });
                 remove_if_present(&stale)?;
+                changed |= desktop::is_desktop_file(paths, &stale);
             }
         }
         for item in items {
             match item {
-                desktop::Item::File { path, content } => write_file(path, content, 0o644, log)?,
+                desktop::Item::File { path, content } => {
+                    changed |= desktop::is_desktop_file(paths, path) && fs::read(path).ok().as_ref() != Some(content);
+                    write_file(path, content, 0o644, log)?;
+                }
                 desktop::Item::Link { path, target } => {
                     if fs::read_link(path).is_ok_and(|t| t == *target) {
                         continue;
@@ -422,7 +430,7 @@ impl Admin {
                 }
             }
         }
-        Ok(())
+        Ok(changed)
     }
 
     fn prune_old_revisions(&self, instance: &str, current: &str, previous: Option<&str>) {
@@ -494,7 +502,12 @@ impl Admin {
         if systemd {
             let _ = systemd::systemctl(&["daemon-reload"]);
         }
-        desktop::remove(paths, instance, yaml)?;
+        if desktop::remove(paths, instance, yaml)? {
+            // The snap is going whatever the cache says: a failure is told.
+            if let Err(e) = desktop::update_database(paths) {
+                eprintln!("warning: {e}");
+            }
+        }
         if paths.is_system() && Path::new(DISCARD_NS).exists() {
             run(Command::new(DISCARD_NS).arg(instance), &format!("discard the mount namespace of {instance}"))?;
         }
