@@ -406,15 +406,7 @@ fn strict_launch_with_a_bad_driver_version_builds_nothing() {
 
 #[test]
 fn strict_warm_launch_joins_the_preserved_namespace() {
-    let mut sys = strict_system();
-    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: 0 });
-    sys.dir("/run/snapd/ns", 0o755);
-    sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
-    sys.file("/run/snapd/ns/snap.demo.info", b"base-snap-name=core\n", 0o644);
-    // The owning user namespace must be ours: the fake's open_ns hands out
-    // the fake root, so report its inode.
-    let root_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(sys.root.path()).unwrap());
-    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: root_ino });
+    let sys = system_with_preserved_ns("core");
     assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
     // Joining needs no global set-up at all.
     let calls = ns_calls(&sys);
@@ -433,14 +425,22 @@ fn strict_warm_launch_joins_the_preserved_namespace() {
     );
 }
 
-#[test]
-fn a_namespace_built_from_another_base_is_discarded() {
+/// A system with a preserved namespace of demo, built from `base`.
+fn system_with_preserved_ns(base: &str) -> FakeSys {
     let mut sys = strict_system();
     sys.dir("/run/snapd/ns", 0o755);
     sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
-    sys.file("/run/snapd/ns/snap.demo.info", b"base-snap-name=core18\n", 0o644);
+    sys.file("/run/snapd/ns/snap.demo.info", format!("base-snap-name={base}\n").as_bytes(), 0o644);
+    // The owning user namespace must be ours: the fake's open_ns hands out
+    // the fake root, so report its inode.
     let root_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(sys.root.path()).unwrap());
     sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: root_ino });
+    sys
+}
+
+#[test]
+fn a_namespace_built_from_another_base_is_discarded() {
+    let sys = system_with_preserved_ns("core18");
     assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
     let calls = sys.calls();
     let discard = calls.iter().position(|c| c == "umount(/run/snapd/ns/demo.mnt, lazy)").expect("discarded");
@@ -451,12 +451,7 @@ fn a_namespace_built_from_another_base_is_discarded() {
 
 /// A system with a preserved namespace of demo and `homedirs=/srv/home`.
 fn system_with_homedirs() -> FakeSys {
-    let mut sys = strict_system();
-    sys.dir("/run/snapd/ns", 0o755);
-    sys.file("/run/snapd/ns/demo.mnt", b"", 0o600);
-    sys.file("/run/snapd/ns/snap.demo.info", b"base-snap-name=core\n", 0o644);
-    let root_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(sys.root.path()).unwrap());
-    sys.ns_info = Some(crate::sys::NsInfo { nstype: libc::CLONE_NEWNS, userns_ino: root_ino });
+    let sys = system_with_preserved_ns("core");
     sys.dir("/srv/home/u", 0o755);
     sys.dir("/snap/core/1/srv", 0o755);
     sys.file("/var/lib/snapd/system-params", b"homedirs=/srv/home\n", 0o644);
