@@ -1,0 +1,186 @@
+//! The process itself: ids, capabilities, signals, the working directory,
+//! CPU affinity, resource limits, and the final exec.
+
+use crate::error::{Context, Error, Result};
+use crate::sys::{CapState, Ids};
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::{self, Gid, Uid};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
+
+fn caps_of(mask: u64) -> caps::CapsHashSet {
+    caps::all().into_iter().filter(|c| mask & c.bitmask() != 0).collect()
+}
+
+fn caps_err(what: &str, e: caps::errors::CapsError) -> Error {
+    Error::because(what.to_string(), e.to_string())
+}
+
+pub(super) fn at_secure() -> bool {
+    // SAFETY: getauxval only reads the auxiliary vector the kernel gave us.
+    let v = unsafe { libc::getauxval(libc::AT_SECURE) };
+    v != 0
+}
+
+pub(super) fn ensure_stdio() -> Result<()> {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        let r = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        if r != -1 || Errno::last() != Errno::EBADF {
+            continue;
+        }
+        // The lowest free descriptor is `fd`, so open lands there; it is
+        // kept open (no O_CLOEXEC) for the app, like a shell would.
+        let null = nix::fcntl::open("/dev/null", OFlag::O_RDWR | OFlag::O_NOCTTY, Mode::empty())
+            .context(|| "open /dev/null")?;
+        if null.as_raw_fd() != fd {
+            return Err(Error::because("reopen standard descriptors", "/dev/null landed on the wrong descriptor"));
+        }
+        // Release ownership: the descriptor stays open for the app.
+        let _ = std::os::fd::IntoRawFd::into_raw_fd(null);
+    }
+    Ok(())
+}
+
+pub(super) fn set_dumpable(dumpable: bool) -> Result<()> {
+    nix::sys::prctl::set_dumpable(dumpable).context(|| "change the dumpable flag")
+}
+
+pub(super) fn ids() -> Result<Ids> {
+    let u = unistd::getresuid().context(|| "get user ids")?;
+    let g = unistd::getresgid().context(|| "get group ids")?;
+    Ok(Ids { ruid: u.real, euid: u.effective, suid: u.saved, rgid: g.real, egid: g.effective, sgid: g.saved })
+}
+
+pub(super) fn pid() -> i32 {
+    unistd::getpid().as_raw()
+}
+
+pub(super) fn umask(mask: Mode) -> Mode {
+    nix::sys::stat::umask(mask)
+}
+
+pub(super) fn open_cwd() -> Result<OwnedFd> {
+    nix::fcntl::open(".", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+        .context(|| "open the current working directory")
+}
+
+pub(super) fn chdir_root() -> Result<()> {
+    unistd::chdir("/").context(|| "move to /")
+}
+
+pub(super) fn fchdir(dir: BorrowedFd<'_>) -> Result<()> {
+    unistd::fchdir(dir).context(|| "change the working directory")
+}
+
+pub(super) fn sleep(d: Duration) {
+    std::thread::sleep(d);
+}
+
+pub(super) fn block_signals(signals: &[Signal]) -> Result<SigSet> {
+    let mut set = SigSet::empty();
+    for s in signals {
+        set.add(*s);
+    }
+    let mut old = SigSet::empty();
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old)).context(|| "block signals")?;
+    Ok(old)
+}
+
+pub(super) fn set_signal_mask(mask: &SigSet) -> Result<()> {
+    nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(mask), None).context(|| "restore the signal mask")
+}
+
+pub(super) fn set_signal_ignored(signal: Signal, ignored: bool) -> Result<bool> {
+    let handler = if ignored { SigHandler::SigIgn } else { SigHandler::SigDfl };
+    let action = nix::sys::signal::SigAction::new(handler, nix::sys::signal::SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handlers are SIG_IGN and SIG_DFL, no function of ours
+    // runs in signal context.
+    let old = unsafe { nix::sys::signal::sigaction(signal, &action) }.context(|| format!("change how {signal} is handled"))?;
+    Ok(matches!(old.handler(), SigHandler::SigIgn))
+}
+
+pub(super) fn groups() -> Result<Vec<Gid>> {
+    unistd::getgroups().context(|| "list supplementary groups")
+}
+
+pub(super) fn get_caps() -> Result<CapState> {
+    let mask = |set| -> Result<u64> {
+        Ok(caps::read(None, set).map_err(|e| caps_err("read capabilities", e))?.iter().map(|c| c.bitmask()).sum())
+    };
+    Ok(CapState {
+        effective: mask(caps::CapSet::Effective)?,
+        permitted: mask(caps::CapSet::Permitted)?,
+        inheritable: mask(caps::CapSet::Inheritable)?,
+    })
+}
+
+pub(super) fn cpu_affinity() -> Result<Vec<usize>> {
+    let set = nix::sched::sched_getaffinity(unistd::Pid::from_raw(0)).context(|| "get the CPU affinity")?;
+    Ok((0..nix::sched::CpuSet::count()).filter(|c| set.is_set(*c).unwrap_or(false)).collect())
+}
+
+pub(super) fn set_cpu_affinity(cpus: &[usize]) -> Result<()> {
+    let mut set = nix::sched::CpuSet::new();
+    for c in cpus {
+        set.set(*c).context(|| "build a CPU set")?;
+    }
+    nix::sched::sched_setaffinity(unistd::Pid::from_raw(0), &set).context(|| "set the CPU affinity")
+}
+
+pub(super) fn set_caps(c: CapState) -> Result<()> {
+    // Effective first (it must stay within the permitted set), then
+    // permitted, then inheritable.
+    caps::set(None, caps::CapSet::Effective, &caps_of(c.effective))
+        .map_err(|e| caps_err("set effective capabilities", e))?;
+    caps::set(None, caps::CapSet::Permitted, &caps_of(c.permitted))
+        .map_err(|e| caps_err("set permitted capabilities", e))?;
+    caps::set(None, caps::CapSet::Inheritable, &caps_of(c.inheritable))
+        .map_err(|e| caps_err("set inheritable capabilities", e))
+}
+
+pub(super) fn clear_ambient_caps() -> Result<()> {
+    caps::clear(None, caps::CapSet::Ambient).map_err(|e| caps_err("clear ambient capabilities", e))
+}
+
+pub(super) fn set_keep_caps(keep: bool) -> Result<()> {
+    nix::sys::prctl::set_keepcaps(keep).context(|| "change the keep-capabilities flag")
+}
+
+pub(super) fn setresgid(r: Gid, e: Gid, s: Gid) -> Result<()> {
+    unistd::setresgid(r, e, s).context(|| format!("set group ids to {r}"))
+}
+
+pub(super) fn setresuid(r: Uid, e: Uid, s: Uid) -> Result<()> {
+    unistd::setresuid(r, e, s).context(|| format!("set user ids to {r}"))
+}
+
+pub(super) fn set_no_new_privs() -> Result<()> {
+    nix::sys::prctl::set_no_new_privs().context(|| "set no_new_privs")
+}
+
+pub(super) fn memlock_limit() -> Result<(u64, u64)> {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one struct rlimit into `lim`, which outlives the call.
+    let r = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) };
+    Errno::result(r).context(|| "get the memlock limit")?;
+    Ok((lim.rlim_cur, lim.rlim_max))
+}
+
+pub(super) fn set_memlock_limit(soft: u64, hard: u64) -> std::result::Result<(), Errno> {
+    let lim = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+    // SAFETY: setrlimit only reads the struct rlimit, which outlives the call.
+    let r = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) };
+    Errno::result(r).map(drop)
+}
+
+pub(super) fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> Error {
+    match unistd::execve(path, argv, envp) {
+        Err(e) => Error::errno(format!("execute {}", String::from_utf8_lossy(path.to_bytes())), e),
+        Ok(never) => match never {},
+    }
+}
