@@ -2,7 +2,9 @@
 # VM suite: the attack checklist of a setuid launcher, one TAP line per row,
 # against the installed launcher as packaged, AppArmor on. The runner boots
 # it with each cgroup layout (checklist-v1, checklist-v2); rows that depend
-# on fs.protected_symlinks and fs.protected_hardlinks run at 0 and at 1.
+# on the fs.protected_* sysctls (symlinks, hardlinks, regular, fifos) run
+# with them all off, then all on (regular and fifos at their strictest, 2).
+# After each row a comment line says how long it took.
 #   integration/vm-run integration/suites/checklist.sh INPUT_DIR
 # INPUT_DIR (made on the host): compiled policies, evil.so (writes a marker
 # when loaded), execargs (execs its first argument with the rest as argv,
@@ -22,10 +24,11 @@ T_SKIP=0
 row() {
 	local n=$1 desc=$2 out rc
 	[ "$n" = $((T_N + 1)) ] || { echo "# row $n out of order (after $T_N)"; exit 1; }
-	local scratch_before scratch_after
+	local scratch_before scratch_after start=$SECONDS
 	scratch_before=$(grep -c 'snap\.rootfs_' /proc/self/mountinfo)
 	out=$("$3" 2>&1)
 	rc=$?
+	T_TOOK="# row $n: $((SECONDS - start)) s"
 	# A launch must never leave its scratch root mounted out here.
 	scratch_after=$(grep -c 'snap\.rootfs_' /proc/self/mountinfo)
 	if [ "$scratch_after" -gt "$scratch_before" ]; then
@@ -40,6 +43,7 @@ row() {
 	else
 		fail "$desc" "$out"
 	fi
+	echo "$T_TOOK"
 }
 skip() { echo "SKIP: $*"; return 77; }
 # must CONDITION... : fail the row with the condition's text.
@@ -71,18 +75,34 @@ in_scope() {
 		"$@"
 	fi
 }
-# links 0|1: both protected_* sysctls.
-links() { sysctl -qw fs.protected_symlinks="$1" fs.protected_hardlinks="$1"; }
+# The guest's own values of the protected_* sysctls, put back after a row
+# that changes them.
+PROTECTED=$(sysctl -n fs.protected_symlinks fs.protected_hardlinks fs.protected_regular fs.protected_fifos | tr '\n' ' ')
+# links 0|1|guest: the four protected_* sysctls all off (0); all on (1:
+# symlinks and hardlinks 1, regular and fifos 2, also in a group-writable
+# sticky directory); or as the guest had them.
+links() {
+	local v
+	case $1 in
+	0) v="0 0 0 0" ;;
+	1) v="1 1 2 2" ;;
+	guest) v=$PROTECTED ;;
+	esac
+	set -- $v
+	sysctl -qw fs.protected_symlinks="$1" fs.protected_hardlinks="$2" fs.protected_regular="$3" fs.protected_fifos="$4"
+}
 # both_links FUNCTION [ARGS]: FUNCTION with the protected_* sysctls at 0, then
-# at 1 (the default, left so).
+# at 1, then as the guest had them.
 both_links() {
 	local v out
 	for v in 0 1; do
 		links $v
-		out=$("$@") || { echo "protected_symlinks and protected_hardlinks at $v: $out"; links 1; return 1; }
+		out=$("$@") || { echo "protected_* sysctls at $v: $out"; links guest; return 1; }
 		echo "at $v: $(tail -n1 <<<"$out")"
 	done | tr '\n' ' '
-	return "${PIPESTATUS[0]}"
+	v=${PIPESTATUS[0]}
+	links guest
+	return "$v"
 }
 # state: what a refusal must leave untouched.
 state() {
@@ -126,9 +146,9 @@ r1() {
 		must grep -q "cannot run from unexpected location" <<<"$out" || { echo "protected_hardlinks=$v: $out"; return 1; }
 		must [ ! -e /var/tmp/marker ] || return 1
 	done
-	links 1
+	links guest
 }
-row 1 "a hard link of the launcher with fake helpers beside it is refused (protected_hardlinks 0 and 1)" r1
+row 1 "a hard link of the launcher with fake helpers beside it is refused (protected_* 0 and 1)" r1
 
 r2() {
 	local out
@@ -333,7 +353,7 @@ r15_at() {
 	echo "$tries links planted, $hits refused"
 }
 r15() { both_links r15_at; }
-row 15 "a symlink at a predictable path is never followed (protected links 0 and 1)" r15
+row 15 "a symlink at a predictable path is never followed (protected_* 0 and 1)" r15
 
 r16() {
 	local kind out tries=0 hits=0
@@ -385,27 +405,39 @@ r17_at() {
 	echo "$tries launches, race hit $hits times, 0 escapes"
 }
 r17() { both_links r17_at 40; }
-row 17 "a dir/symlink swap loop on the user data path never escapes (protected links 0 and 1)" r17
+row 17 "a dir/symlink swap loop on the user data path never escapes (protected_* 0 and 1)" r17
 
+r18_at() {
+	local kind out tries=0 hits=0
+	# "Clean everything": the structure is gone and the attacker makes it,
+	# as a directory with content, a fifo or a file, in the sticky /tmp.
+	for kind in dir fifo file; do
+		tries=$((tries + 1))
+		fresh
+		rm -rf /tmp/snap-private-tmp
+		case $kind in
+		dir) nobody sh -c 'mkdir -m 0700 /tmp/snap-private-tmp && mkdir -p /tmp/snap-private-tmp/snap.demo/tmp && echo planted > /tmp/snap-private-tmp/snap.demo/tmp/x' ;;
+		fifo) nobody mkfifo -m 0666 /tmp/snap-private-tmp ;;
+		file) nobody sh -c 'echo planted > /tmp/snap-private-tmp && chmod 0666 /tmp/snap-private-tmp' ;;
+		esac
+		out=$(timeout 20 "${NB[@]}" $L snap.demo.tool /bin/cat /tmp/x 2>&1; echo "status=$?")
+		grep -q planted <<<"$out" && { echo "$kind: attacker-made structure used: $out"; return 1; }
+		grep -qx status=124 <<<"$out" && { echo "$kind: hung"; return 1; }
+		[ "$kind" != file ] || [ "$(cat /tmp/snap-private-tmp)" = planted ] || { echo "file: written to"; return 1; }
+		[ "$(stat -c %U /tmp/snap-private-tmp)" = nobody ] || { echo "$kind: replaced by $(stat -c '%U %F' /tmp/snap-private-tmp)"; return 1; }
+		grep -qx status=1 <<<"$out" && hits=$((hits + 1))
+	done
+	rm -rf /tmp/snap-private-tmp && install -d -m 0700 /tmp/snap-private-tmp
+	must [ $hits = $tries ] || { echo "$hits of $tries attacker-made structures refused: $out"; return 1; }
+	echo "$tries attacker-made structures (directory, fifo, file), $hits refused"
+}
 r18() {
-	local out tries=0 hits=0
 	nobody $L snap.demo.tool /bin/sh -c 'echo left > /tmp/left' >/dev/null 2>&1
-	tries=$((tries + 1))
 	systemd-tmpfiles --clean /usr/lib/tmpfiles.d/confine.conf >/dev/null 2>&1
 	must [ -d /tmp/snap-private-tmp ] || return 1
-	# "Clean everything": the structure is gone and the attacker makes it.
-	fresh
-	rm -rf /tmp/snap-private-tmp
-	nobody sh -c 'mkdir -m 0700 /tmp/snap-private-tmp && mkdir -p /tmp/snap-private-tmp/snap.demo/tmp && echo planted > /tmp/snap-private-tmp/snap.demo/tmp/x'
-	tries=$((tries + 1))
-	out=$(nobody $L snap.demo.tool /bin/cat /tmp/x 2>&1; echo "status=$?")
-	grep -q planted <<<"$out" && { echo "attacker-made structure used: $out"; return 1; }
-	grep -qx status=1 <<<"$out" && hits=$((hits + 1))
-	rm -rf /tmp/snap-private-tmp && install -d -m 0700 /tmp/snap-private-tmp
-	must [ $hits -gt 0 ] || { echo "the re-created structure was never met: $out"; return 1; }
-	echo "$tries cleanings, $hits attacker-made structures refused"
+	both_links r18_at
 }
-row 18 "after a tmpfiles clean, attacker-made structure is refused" r18
+row 18 "after a tmpfiles clean, attacker-made structure is refused (protected_* 0 and 1)" r18
 
 r19() {
 	local d ok n
@@ -596,7 +628,7 @@ r33_at() {
 	echo "nothing made outside"
 }
 r33() { both_links r33_at; }
-row 33 "a hostile home never makes the launcher write outside the user's rights (protected links 0 and 1)" r33
+row 33 "a hostile home never makes the launcher write outside the user's rights (protected_* 0 and 1)" r33
 
 r34() {
 	local out tries=0 hits=0
@@ -651,7 +683,7 @@ r37() {
 }
 row 37 "the launcher run again from inside the sandbox is refused" r37
 
-r38() {
+r38_at() {
 	local out
 	fresh
 	nobody $L snap.demo.tool /bin/sh -c 'umask 077; echo secret > /tmp/a-file; ln -s /etc/shadow /tmp/a-link' 2>&1
@@ -659,8 +691,10 @@ r38() {
 		$L snap.demo.tool /bin/sh -c 'cat /tmp/a-file 2>/dev/null || echo unreadable; cat /tmp/a-link 2>/dev/null || echo link-unreadable; id -u' 2>&1)
 	must [ "$out" = $'unreadable\nlink-unreadable\n1001' ] || { echo "$out"; return 1; }
 	fresh
+	echo "the first user's file and link unreadable to the second"
 }
-row 38 "a second user of the snap cannot read the first's files or be redirected" r38
+r38() { both_links r38_at; }
+row 38 "a second user of the snap cannot read the first's files or be redirected (protected_* 0 and 1)" r38
 
 echo "# $T_SUITE: $T_SKIP skipped"
 summary
