@@ -187,7 +187,48 @@ if [ $layout = v2 ]; then
 	expect_line "the app's service gets the filter" "$out" "$K=Operation not permitted"
 fi
 
-# 9. The launcher's own profile allowed all of it, in enforce mode.
+# 9. v2: a stale namespace (its base refreshed) is kept only while the
+# snap's own apps run in it. A cgroup named like the snap's in a subtree
+# delegated to a user, holding the user's process, does not keep it.
+if [ $layout = v2 ]; then
+	/usr/lib/confine/snap-discard-ns demo
+	mkdir -p /var/tmp/bases/core-2/upper/usr/share/confine /var/tmp/bases/core-2/work /snap/core/2
+	echo core/2 >/var/tmp/bases/core-2/upper/usr/share/confine/base-marker
+	mount -t overlay -o lowerdir=/,upperdir=/var/tmp/bases/core-2/upper,workdir=/var/tmp/bases/core-2/work core-2 /snap/core/2
+	marker() { app snap.demo.tool snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker 2>/dev/null || echo core/1' 2>&1; }
+	# running CMDLINE: waits until a process with exactly that command line runs.
+	running() { local i; for i in $(seq 100); do pgrep -xf "$1" >/dev/null && return 0; sleep 0.1; done; return 1; }
+	out=$(marker)
+	expect_line "the namespace is built on the base's revision 1" "$out" "core/1"
+	# The control: an app of the snap running in the namespace keeps it.
+	app snap.demo.tool snap.demo.tool /bin/sh -c 'exec sleep 301' >/dev/null 2>&1 &
+	sleeper=$!
+	running "sleep 301" || echo "# the app did not start"
+	ln -sfn 2 /snap/core/current
+	out=$(marker)
+	expect_line "a stale namespace the snap's running app uses is kept" "$out" "core/1"
+	pkill -xf "sleep 301"
+	wait $sleeper
+	# The user's delegated subtree (as systemd delegates user@.service),
+	# a shell of the user's moved into it by root, as at login.
+	D=/sys/fs/cgroup/test.slice/user-65534.delegated
+	mkdir -p $D && chown 65534:65534 $D $D/cgroup.procs $D/cgroup.subtree_control $D/cgroup.threads
+	(echo $BASHPID >$D/cgroup.procs && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- sh -c \
+		"mkdir $D/snap.demo.tool-1.scope && echo \$\$ >$D/snap.demo.tool-1.scope/cgroup.procs && exec sleep 302") &
+	sleeper=$!
+	running "sleep 302" || echo "# the user's process did not start"
+	out=$(cat $D/snap.demo.tool-1.scope/cgroup.procs 2>&1 | wc -l)
+	expect_line "the user's process is in its snap-named cgroup" "$out" "1"
+	out=$(marker)
+	expect_line "a snap-named cgroup in a user's delegated subtree does not keep a stale namespace" "$out" "core/2"
+	pkill -xf "sleep 302"
+	wait $sleeper
+	rmdir $D/snap.demo.tool-1.scope $D
+	ln -sfn 1 /snap/core/current
+	/usr/lib/confine/snap-discard-ns demo
+fi
+
+# 10. The launcher's own profile allowed all of it, in enforce mode.
 expect_line "the launcher's profile is in enforce mode" \
 	"$(grep -F /usr/lib/confine/snap-confine /sys/kernel/security/apparmor/profiles)" "/usr/lib/confine/snap-confine (enforce)"
 denied=$(dmesg | grep 'apparmor="DENIED"' | grep -F 'profile="/usr/lib/confine/snap-confine"')
