@@ -4,10 +4,12 @@
 //! no symlink is ever followed and each directory is checked (the
 //! trespassing rules of [`super::assume`]) on the descriptor that the next
 //! name is made in. A directory swapped for a symlink half-way makes the
-//! walk fail; it never leads it elsewhere.
+//! walk fail; it never leads it elsewhere. Directories already opened in
+//! this change ([`Dirs`]) are not opened again.
 
 use super::assume::{Assumptions, CheckError, DirFacts, Restrictions, Trespassing};
 use super::change::clean;
+use super::dirs::Dirs;
 use crate::error::Error;
 use crate::fs::components;
 use crate::sys::Sys;
@@ -16,6 +18,7 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::rc::Rc;
 
 /// Why a mount point could not be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +81,7 @@ pub struct Attrs {
 pub struct Walk<'a, S: Sys> {
     sys: &'a S,
     assumptions: &'a mut Assumptions,
+    dirs: &'a mut Dirs,
     rs: Restrictions,
     attrs: Attrs,
 }
@@ -91,18 +95,22 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 impl<'a, S: Sys> Walk<'a, S> {
-    pub fn new(sys: &'a S, assumptions: &'a mut Assumptions, desired: &str, attrs: Attrs) -> Self {
+    pub fn new(sys: &'a S, assumptions: &'a mut Assumptions, dirs: &'a mut Dirs, desired: &str, attrs: Attrs) -> Self {
         let rs = Restrictions::for_path(assumptions, desired);
-        Walk { sys, assumptions, rs, attrs }
+        Walk { sys, assumptions, dirs, rs, attrs }
     }
 
     fn check(&mut self, dir_fd: BorrowedFd<'_>, dir: &str) -> Result<()> {
         let sys = self.sys;
-        self.rs.check(self.assumptions, dir, || facts(sys, dir_fd)).map_err(CreateError::from)
+        let dirs = &mut *self.dirs;
+        // The facts of a directory in the cache are asked once per change;
+        // of one made on the way (not cached yet), on its descriptor.
+        let get = || if dirs.cached(dir).is_some() { dirs.facts(sys, dir) } else { facts(sys, dir_fd) };
+        self.rs.check(self.assumptions, dir, get).map_err(CreateError::from)
     }
 
     /// Makes (or opens) directory `name` in `dir_fd` (at path `dir`).
-    fn mkdir(&mut self, dir_fd: BorrowedFd<'_>, dir: &str, name: &str, mode: u32) -> Result<OwnedFd> {
+    fn mkdir(&mut self, dir_fd: BorrowedFd<'_>, dir: &str, name: &str, mode: u32) -> Result<Rc<OwnedFd>> {
         self.check(dir_fd, dir)?;
         let path = join(dir, name);
         let made = match self.sys.mkdirat(dir_fd, OsStr::new(name), Mode::from_bits_truncate(mode)) {
@@ -117,7 +125,7 @@ impl<'a, S: Sys> Walk<'a, S> {
             self.own(fd.as_fd(), &path, mode)?;
             self.rs.lift();
         }
-        Ok(fd)
+        Ok(self.dirs.insert(&path, fd))
     }
 
     /// Gives what was just made its owner and exact mode (the umask and a
@@ -130,13 +138,23 @@ impl<'a, S: Sys> Walk<'a, S> {
         Ok(())
     }
 
-    /// Makes every missing directory of `dir`, returning it open.
-    fn prefix(&mut self, dir: &str) -> Result<OwnedFd> {
-        let mut fd = self.sys.root()?;
+    /// Makes every missing directory of `dir`, returning it open. A
+    /// directory already open in this change is checked the same way
+    /// (writing below it is writing in its parent first) but not made or
+    /// opened again.
+    fn prefix(&mut self, dir: &str) -> Result<Rc<OwnedFd>> {
+        let mut fd = self.dirs.open(self.sys, "/")?;
         let mut at = "/".to_owned();
         for part in components(dir)? {
-            let next = self.mkdir(fd.as_fd(), &at, part, self.attrs.mode)?;
-            at = join(&at, part);
+            let path = join(&at, part);
+            let next = match self.dirs.cached(&path) {
+                Some(next) => {
+                    self.check(fd.as_fd(), &at)?;
+                    next
+                }
+                None => self.mkdir(fd.as_fd(), &at, part, self.attrs.mode)?,
+            };
+            at = path;
             fd = next;
         }
         Ok(fd)
@@ -245,7 +263,7 @@ mod tests {
     #[test]
     fn directories_are_made_with_mode_and_owner_in_allowed_places() {
         let (sys, mut a) = scene();
-        Walk::new(&sys, &mut a, "/var/snap/foo/a/b", ATTRS).mkdir_all("/var/snap/foo/a/b").unwrap();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/a/b", ATTRS).mkdir_all("/var/snap/foo/a/b").unwrap();
         assert!(sys.path("/var/snap/foo/a/b").is_dir());
         let calls: Vec<String> = sys.calls().into_iter().filter(|c| c.starts_with("mkdirat") || c.starts_with("fch")).collect();
         assert_eq!(
@@ -269,24 +287,24 @@ mod tests {
     #[test]
     fn host_directories_are_trespassing_and_read_only_ones_need_a_mimic() {
         let (sys, mut a) = scene();
-        let err = Walk::new(&sys, &mut a, "/etc/foo", ATTRS).mkdir_all("/etc/foo").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/etc/foo", ATTRS).mkdir_all("/etc/foo").unwrap_err();
         assert_eq!(err.mimic_at(), Some("/etc"));
         assert!(!sys.path("/etc/foo").exists(), "nothing written on the host");
         // Read-only: the write is tried and fails with EROFS (the fake
         // cannot make a real read-only file system: injected).
         sys.fail("mkdirat(webkit", Errno::EROFS);
-        let err = Walk::new(&sys, &mut a, "/usr/lib/webkit", ATTRS).mkdir_all("/usr/lib/webkit").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/usr/lib/webkit", ATTRS).mkdir_all("/usr/lib/webkit").unwrap_err();
         assert_eq!(err, CreateError::ReadOnly("/usr/lib".into()));
         // Our own tmpfs is fine.
         sys.set_fs_type("/etc", TMPFS_MAGIC);
         a.add_change(&Change::new(Action::Mount, MountEntry { name: "tmpfs".into(), dir: "/etc".into(), fstype: "tmpfs".into(), ..MountEntry::default() }));
-        Walk::new(&sys, &mut a, "/etc/foo", ATTRS).mkdir_all("/etc/foo").unwrap();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/etc/foo", ATTRS).mkdir_all("/etc/foo").unwrap();
         // A tmpfs root nobody recorded is the host's as far as we know.
         let mut bare = Assumptions::system("foo", "foo");
-        let err = Walk::new(&sys, &mut bare, "/opt/x", ATTRS).mkdir_all("/opt/x").unwrap_err();
+        let err = Walk::new(&sys, &mut bare, &mut Dirs::default(), "/opt/x", ATTRS).mkdir_all("/opt/x").unwrap_err();
         assert_eq!(err.mimic_at(), Some("/"));
         sys.set_fs_type("/", SQUASHFS_MAGIC);
-        Walk::new(&sys, &mut bare, "/opt/x", ATTRS).mkdir_all("/opt/x").unwrap();
+        Walk::new(&sys, &mut bare, &mut Dirs::default(), "/opt/x", ATTRS).mkdir_all("/opt/x").unwrap();
     }
 
     #[test]
@@ -294,13 +312,13 @@ mod tests {
         let (sys, mut a) = scene();
         std::fs::create_dir_all(sys.path("/outside")).unwrap();
         std::os::unix::fs::symlink(sys.path("/outside"), sys.path("/var/snap/foo/evil")).unwrap();
-        let err = Walk::new(&sys, &mut a, "/var/snap/foo/evil/x", ATTRS).mkdir_all("/var/snap/foo/evil/x").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/evil/x", ATTRS).mkdir_all("/var/snap/foo/evil/x").unwrap_err();
         assert!(matches!(&err, CreateError::Failed(e) if e.to_string().contains("open directory /var/snap/foo/evil")), "{err:?}");
         assert!(!sys.path("/outside/x").exists());
         // A symlink at the last name is not a directory either.
-        let err = Walk::new(&sys, &mut a, "/var/snap/foo/evil", ATTRS).mkdir_all("/var/snap/foo/evil").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/evil", ATTRS).mkdir_all("/var/snap/foo/evil").unwrap_err();
         assert!(matches!(err, CreateError::Failed(_)), "{err:?}");
-        let err = Walk::new(&sys, &mut a, "/var/snap/foo/evil", ATTRS).mkfile_all("/var/snap/foo/evil/f").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/evil", ATTRS).mkfile_all("/var/snap/foo/evil/f").unwrap_err();
         assert!(matches!(err, CreateError::Failed(_)), "{err:?}");
         assert!(!sys.path("/outside/f").exists());
     }
@@ -308,19 +326,19 @@ mod tests {
     #[test]
     fn files_and_symlinks() {
         let (sys, mut a) = scene();
-        Walk::new(&sys, &mut a, "/var/snap/foo/d/f", ATTRS).mkfile_all("/var/snap/foo/d/f").unwrap();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/d/f", ATTRS).mkfile_all("/var/snap/foo/d/f").unwrap();
         assert!(sys.path("/var/snap/foo/d/f").is_file());
         // Again: it is there.
-        Walk::new(&sys, &mut a, "/var/snap/foo/d/f", ATTRS).mkfile_all("/var/snap/foo/d/f").unwrap();
-        Walk::new(&sys, &mut a, "/var/snap/foo/l", ATTRS).mksymlink_all("/var/snap/foo/l", "/snap/foo/1/x").unwrap();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/d/f", ATTRS).mkfile_all("/var/snap/foo/d/f").unwrap();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/l", ATTRS).mksymlink_all("/var/snap/foo/l", "/snap/foo/1/x").unwrap();
         assert_eq!(std::fs::read_link(sys.path("/var/snap/foo/l")).unwrap().to_str(), Some("/snap/foo/1/x"));
-        Walk::new(&sys, &mut a, "/var/snap/foo/l", ATTRS).mksymlink_all("/var/snap/foo/l", "/snap/foo/1/x").unwrap();
-        let err = Walk::new(&sys, &mut a, "/var/snap/foo/l", ATTRS).mksymlink_all("/var/snap/foo/l", "/other").unwrap_err();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/l", ATTRS).mksymlink_all("/var/snap/foo/l", "/snap/foo/1/x").unwrap();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/l", ATTRS).mksymlink_all("/var/snap/foo/l", "/other").unwrap_err();
         assert!(err.into_error().to_string().contains("an existing symbolic link is in the way"));
-        let err = Walk::new(&sys, &mut a, "/var/snap/foo/d/f", ATTRS).mksymlink_all("/var/snap/foo/d/f", "/x").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/var/snap/foo/d/f", ATTRS).mksymlink_all("/var/snap/foo/d/f", "/x").unwrap_err();
         assert!(err.into_error().to_string().contains("an existing file is in the way"));
         for bad in ["relative", "/a/../b", "/a/"] {
-            assert!(Walk::new(&sys, &mut a, bad, ATTRS).mkfile_all(bad).is_err(), "{bad}");
+            assert!(Walk::new(&sys, &mut a, &mut Dirs::default(), bad, ATTRS).mkfile_all(bad).is_err(), "{bad}");
         }
     }
 
@@ -331,10 +349,10 @@ mod tests {
         a.add_change(&rootfs());
         sys.dir("/home/u", 0o755);
         let attrs = Attrs { mode: 0o755, leaf_mode: 0o755, owner: None };
-        Walk::new(&sys, &mut a, "/home/u/snap/x", attrs).mkdir_all("/home/u/snap/x").unwrap();
+        Walk::new(&sys, &mut a, &mut Dirs::default(), "/home/u/snap/x", attrs).mkdir_all("/home/u/snap/x").unwrap();
         assert!(!sys.calls().iter().any(|c| c.starts_with("fchown")), "{:?}", sys.calls());
         // Outside the home: the host's.
-        let err = Walk::new(&sys, &mut a, "/etc/x", attrs).mkdir_all("/etc/x").unwrap_err();
+        let err = Walk::new(&sys, &mut a, &mut Dirs::default(), "/etc/x", attrs).mkdir_all("/etc/x").unwrap_err();
         assert_eq!(err.mimic_at(), Some("/etc"));
     }
 }

@@ -19,6 +19,7 @@
 pub mod assume;
 pub mod change;
 pub mod create;
+pub mod dirs;
 pub mod freeze;
 pub mod mimic;
 pub mod perform;
@@ -182,7 +183,7 @@ pub fn update<S: Sys>(sys: &S, proc: &Proc, req: &Request<'_>, debug: &Debug) ->
     }
     let changes = needed_changes(&current.entries, &desired.entries, &SysView(sys));
     debug.say(format_args!("{} changes needed", changes.len()));
-    let mut performer = Performer { sys, proc, assumptions, as_user, debug };
+    let mut performer = Performer { sys, proc, assumptions, as_user, debug, dirs: Default::default() };
     let mut outcome = Outcome::default();
     let mut result = Ok(());
     for change in &changes {

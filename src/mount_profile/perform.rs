@@ -6,15 +6,18 @@
 //! Every path is opened by walking from the root with `O_NOFOLLOW`: a
 //! symlink anywhere in a source or a mount point (one the snap planted in
 //! its writable data, or shipped in its squashfs) is refused, never
-//! followed, and what is mounted on is what was opened.
+//! followed, and what is mounted on is what was opened. The directories
+//! on the way are opened once per change ([`Dirs`]), and forgotten where a
+//! mount, an unmount or a removal changes what their paths name.
 
 use super::assume::{Assumptions, SQUASHFS_MAGIC};
-use super::change::{parent, Action, Change};
+use super::change::{Action, Change};
 use super::create::{Attrs, Walk};
+use super::dirs::{split, Dirs};
 use super::mimic::{self, Listed, Original};
 use crate::debug::Debug;
 use crate::error::{Context, Error, Result};
-use crate::fs::{open_path, Opened, Trust};
+use crate::fs::Opened;
 use crate::mountinfo;
 use crate::sys::{EntryKind, Proc, Source, Sys};
 use nix::errno::Errno;
@@ -124,44 +127,70 @@ pub struct Performer<'a, S: Sys> {
     /// User mounts: made as the user, owned by them.
     pub as_user: bool,
     pub debug: &'a Debug,
-}
-
-/// `path` opened without following anything; a symlink at the end is
-/// refused too.
-fn open_nofollow<S: Sys>(sys: &S, path: &str) -> Result<Opened> {
-    let opened = open_path(sys, path, OFlag::O_PATH, Trust::Any)?;
-    if opened.stat.mode & libc::S_IFMT == libc::S_IFLNK {
-        return Err(Error::because(format!("use {path}"), "it is a symbolic link"));
-    }
-    Ok(opened)
-}
-
-/// What is at `path`, not following anything; `None` if nothing is.
-fn lstat<S: Sys>(sys: &S, path: &str) -> Result<Option<u32>> {
-    if path == "/" {
-        return Ok(Some(libc::S_IFDIR));
-    }
-    let dir = match open_path(sys, &parent(path), OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any) {
-        Ok(d) => d,
-        Err(e) if e.errno_value() == Some(Errno::ENOENT) => return Ok(None),
-        Err(e) => return Err(e.within(format!("inspect {path}"))),
-    };
-    let name = path.rsplit('/').next().unwrap_or("");
-    match sys.lstatat(dir.fd.as_fd(), OsStr::new(name)) {
-        Ok(st) => Ok(Some(st.mode & libc::S_IFMT)),
-        Err(e) if e.errno_value() == Some(Errno::ENOENT) => Ok(None),
-        Err(e) => Err(e.within(format!("inspect {path}"))),
-    }
+    /// The directories opened in the change being made.
+    pub dirs: Dirs,
 }
 
 impl<S: Sys> Performer<'_, S> {
     /// Carries out `change`. Returns the changes a writable mimic made on
     /// the way (to be recorded even when the change itself then failed).
+    /// Nothing opened for one change is used for the next.
     pub fn perform(&mut self, change: &Change) -> (Vec<Change>, std::result::Result<(), Failure>) {
+        self.dirs.clear();
+        let done = self.step(change);
+        self.dirs.clear();
+        done
+    }
+
+    /// One change, or one step of a mimic.
+    fn step(&mut self, change: &Change) -> (Vec<Change>, std::result::Result<(), Failure>) {
         self.debug.say(format_args!("{change}"));
         let mut made = Vec::new();
         let result = self.perform_into(change, &mut made);
         (made, result)
+    }
+
+    /// The directory above `path`, open; `None` for the root.
+    fn parent_dir(&mut self, path: &str) -> Result<Option<(std::rc::Rc<std::os::fd::OwnedFd>, String)>> {
+        if path == "/" {
+            return Ok(None);
+        }
+        let (dir, name) = split(path).ok_or_else(|| Error::because(format!("use path {path}"), "it is not canonical"))?;
+        Ok(Some((self.dirs.open(self.sys, dir)?, name.to_owned())))
+    }
+
+    /// `path` opened without following anything; a symlink at the end is
+    /// refused too.
+    fn open_nofollow(&mut self, path: &str) -> Result<Opened> {
+        let fd = match self.parent_dir(path)? {
+            None => self.sys.root()?,
+            Some((dir, name)) => self.sys.openat(dir.as_fd(), OsStr::new(&name), OFlag::O_PATH, nix::sys::stat::Mode::empty()).map_err(
+                |e| match e.errno_value() {
+                    Some(errno) => Error::errno(format!("open {path}"), errno),
+                    None => e,
+                },
+            )?,
+        };
+        let stat = self.sys.fstat(fd.as_fd()).context(|| format!("inspect {path}"))?;
+        if stat.mode & libc::S_IFMT == libc::S_IFLNK {
+            return Err(Error::because(format!("use {path}"), "it is a symbolic link"));
+        }
+        Ok(Opened { fd, stat })
+    }
+
+    /// What is at `path`, not following anything; `None` if nothing is.
+    fn lstat(&mut self, path: &str) -> Result<Option<u32>> {
+        let (dir, name) = match self.parent_dir(path) {
+            Ok(None) => return Ok(Some(libc::S_IFDIR)),
+            Ok(Some(d)) => d,
+            Err(e) if e.errno_value() == Some(Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(e.within(format!("inspect {path}"))),
+        };
+        match self.sys.lstatat(dir.as_fd(), OsStr::new(&name)) {
+            Ok(st) => Ok(Some(st.mode & libc::S_IFMT)),
+            Err(e) if e.errno_value() == Some(Errno::ENOENT) => Ok(None),
+            Err(e) => Err(e.within(format!("inspect {path}"))),
+        }
     }
 
     fn perform_into(&mut self, change: &Change, made: &mut Vec<Change>) -> std::result::Result<(), Failure> {
@@ -182,7 +211,7 @@ impl<S: Sys> Performer<'_, S> {
     /// Makes the mount point when it is missing; checks its type otherwise.
     fn ensure_target(&mut self, e: &MountEntry, made: &mut Vec<Change>) -> std::result::Result<(), Failure> {
         let path = &e.dir;
-        let found = lstat(self.sys, path)?;
+        let found = self.lstat(path)?;
         let Some(ty) = found else { return self.create_path(e, path, true, made) };
         let problem = match e.kind() {
             Kind::Directory if ty != libc::S_IFDIR => Some("not a directory"),
@@ -205,7 +234,7 @@ impl<S: Sys> Performer<'_, S> {
             return Ok(());
         }
         let path = &e.name;
-        match (lstat(self.sys, path)?, e.kind()) {
+        match (self.lstat(path)?, e.kind()) {
             (None, _) => self.create_path(e, path, e.origin() == Origin::Layout, made),
             (Some(libc::S_IFDIR), Kind::Directory) | (Some(libc::S_IFREG), Kind::File) => Ok(()),
             (Some(_), Kind::File) => Err(Failure::Failed(Error::because(format!("use {path} as bind-mount source"), "not a regular file"))),
@@ -218,7 +247,7 @@ impl<S: Sys> Performer<'_, S> {
             return Err(Failure::IgnoredMissing);
         }
         let attrs = attrs_for(e, &self.assumptions, path, self.as_user)?;
-        let walk = Walk::new(self.sys, &mut self.assumptions, path, attrs);
+        let walk = Walk::new(self.sys, &mut self.assumptions, &mut self.dirs, path, attrs);
         let result = match e.kind() {
             Kind::Directory | Kind::Unknown => walk.mkdir_all(path),
             Kind::File => walk.mkfile_all(path),
@@ -242,16 +271,17 @@ impl<S: Sys> Performer<'_, S> {
     }
 
     /// The directory a mimic goes over, as it is now.
-    fn original(&self, dir: &str) -> Result<Original> {
-        let opened = open_path(self.sys, dir, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any).context(|| format!("inspect {dir}"))?;
+    fn original(&mut self, dir: &str) -> Result<Original> {
+        let fd = self.dirs.open(self.sys, dir).context(|| format!("inspect {dir}"))?;
+        let st = self.sys.fstat(fd.as_fd()).context(|| format!("inspect {dir}"))?;
         let mut entries = Vec::new();
-        for (name, kind) in self.sys.read_dir(opened.fd.as_fd()).context(|| format!("read {dir}"))? {
+        for (name, kind) in self.sys.read_dir(fd.as_fd()).context(|| format!("read {dir}"))? {
             let Some(text) = name.to_str() else {
                 self.debug.say(format_args!("skipping {dir}/{}: its name is not UTF-8", name.to_string_lossy()));
                 continue;
             };
             let target = match kind {
-                EntryKind::Symlink => match self.sys.readlinkat(opened.fd.as_fd(), &name) {
+                EntryKind::Symlink => match self.sys.readlinkat(fd.as_fd(), &name) {
                     Ok(t) => Some(t.to_string_lossy().into_owned()),
                     Err(_) => continue,
                 },
@@ -259,7 +289,6 @@ impl<S: Sys> Performer<'_, S> {
             };
             entries.push(Listed { name: text.to_owned(), kind, target });
         }
-        let st = opened.stat;
         Ok(Original { path: dir.to_owned(), mode: st.perms(), uid: st.uid, gid: st.gid, entries })
     }
 
@@ -272,7 +301,7 @@ impl<S: Sys> Performer<'_, S> {
         let original = self.original(dir)?;
         let plan = mimic::plan(&original, needed_by);
         for (i, change) in plan.iter().enumerate() {
-            let (inner, result) = self.perform(change);
+            let (inner, result) = self.step(change);
             made.extend(inner);
             if let Err(failure) = result {
                 self.undo(&plan, i, &failure)?;
@@ -305,6 +334,20 @@ impl<S: Sys> Performer<'_, S> {
     /// The mount or unmount itself.
     fn low_level(&mut self, change: &Change) -> std::result::Result<(), Failure> {
         let e = &change.entry;
+        // Whatever happens, what was opened at and below the path may no
+        // longer be what the path names.
+        if change.action != Action::Keep {
+            self.dirs.forget(&e.dir);
+        }
+        let done = self.low_level_at(change);
+        if change.action != Action::Keep {
+            self.dirs.forget(&e.dir);
+        }
+        done
+    }
+
+    fn low_level_at(&mut self, change: &Change) -> std::result::Result<(), Failure> {
+        let e = &change.entry;
         match change.action {
             Action::Keep => {}
             Action::Mount if e.kind() == Kind::Symlink => {}
@@ -331,7 +374,7 @@ impl<S: Sys> Performer<'_, S> {
         if flags.contains(MsFlags::MS_BIND) {
             self.bind_mount(&e.name, &e.dir, plain | (flags & MsFlags::MS_REC))?;
         } else {
-            let target = open_nofollow(self.sys, &e.dir)?;
+            let target = self.open_nofollow(&e.dir)?;
             // Our tmpfs mounts (mimics, layouts) never hold devices or
             // setuid programs of their own.
             let extra = if e.fstype == "tmpfs" { MsFlags::MS_NOSUID | MsFlags::MS_NODEV } else { MsFlags::empty() };
@@ -342,7 +385,7 @@ impl<S: Sys> Performer<'_, S> {
         }
         let propagation = flags & PROPAGATION;
         if !propagation.is_empty() {
-            let target = open_nofollow(self.sys, &e.dir)?;
+            let target = self.open_nofollow(&e.dir)?;
             self.sys
                 .mount(Source::None, target.fd.as_fd(), &e.dir, None, propagation | (flags & MsFlags::MS_REC), None)
                 .map_err(|errno| Error::errno(format!("change the propagation of {}", e.dir), errno))?;
@@ -357,12 +400,13 @@ impl<S: Sys> Performer<'_, S> {
         if flags.contains(MsFlags::MS_RDONLY | MsFlags::MS_REC) {
             return Err(Error::because(what(), "MS_RDONLY and MS_REC cannot be used together"));
         }
-        let src = open_nofollow(self.sys, source).map_err(|e| e.within(what()))?;
-        let dst = open_nofollow(self.sys, target).map_err(|e| e.within(what()))?;
+        let src = self.open_nofollow(source).map_err(|e| e.within(what()))?;
+        let dst = self.open_nofollow(target).map_err(|e| e.within(what()))?;
         let bind = MsFlags::MS_BIND | (flags & MsFlags::MS_REC);
         self.sys.mount(Source::Fd(src.fd.as_fd()), dst.fd.as_fd(), target, None, bind, None).map_err(|errno| Error::errno(what(), errno))?;
         if flags.contains(MsFlags::MS_RDONLY) {
-            let mounted = open_nofollow(self.sys, target)?;
+            self.dirs.forget(target);
+            let mounted = self.open_nofollow(target)?;
             let fs = self.sys.statfs(mounted.fd.as_fd())?;
             let mut ro = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
             for (on, f) in [(fs.nosuid, MsFlags::MS_NOSUID), (fs.nodev, MsFlags::MS_NODEV), (fs.noexec, MsFlags::MS_NOEXEC)] {
@@ -386,7 +430,7 @@ impl<S: Sys> Performer<'_, S> {
 
     fn unmount(&mut self, e: &MountEntry) -> Result<()> {
         let dir = &e.dir;
-        let target = match open_nofollow(self.sys, dir) {
+        let target = match self.open_nofollow(dir) {
             Ok(t) => t,
             Err(err) if err.errno_value() == Some(Errno::ENOENT) => return Ok(()),
             Err(err) => return Err(err.within(format!("unmount {dir}"))),
@@ -405,13 +449,14 @@ impl<S: Sys> Performer<'_, S> {
             _ => {}
         }
         drop(target);
+        self.dirs.forget(dir);
         self.remove_mount_point(e)
     }
 
     /// Removes an emptied mount point we may have made: never on squashfs,
     /// never a file with content, never a directory with entries.
     fn remove_mount_point(&mut self, e: &MountEntry) -> Result<()> {
-        let Ok(target) = open_nofollow(self.sys, &e.dir) else { return Ok(()) };
+        let Ok(target) = self.open_nofollow(&e.dir) else { return Ok(()) };
         if self.sys.statfs(target.fd.as_fd())?.magic == SQUASHFS_MAGIC {
             return Ok(());
         }
@@ -419,23 +464,23 @@ impl<S: Sys> Performer<'_, S> {
         if e.kind() == Kind::File && (is_dir || target.stat.size != 0) {
             return Ok(());
         }
-        let Ok(dir) = open_path(self.sys, &parent(&e.dir), OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any) else { return Ok(()) };
-        let name = e.dir.rsplit('/').next().unwrap_or("");
-        match self.sys.unlinkat(dir.fd.as_fd(), OsStr::new(name), is_dir) {
+        drop(target);
+        let Ok(Some((dir, name))) = self.parent_dir(&e.dir) else { return Ok(()) };
+        self.dirs.forget(&e.dir);
+        match self.sys.unlinkat(dir.as_fd(), OsStr::new(&name), is_dir) {
             Ok(()) | Err(Errno::EROFS | Errno::EBUSY | Errno::ENOTEMPTY | Errno::EEXIST | Errno::ENOENT) => Ok(()),
             Err(errno) => Err(Error::errno(format!("remove {}", e.dir), errno)),
         }
     }
 
     fn remove_symlink(&mut self, path: &str) -> Result<()> {
-        let Ok(dir) = open_path(self.sys, &parent(path), OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any) else { return Ok(()) };
-        let name = path.rsplit('/').next().unwrap_or("");
-        match self.sys.lstatat(dir.fd.as_fd(), OsStr::new(name)) {
+        let Ok(Some((dir, name))) = self.parent_dir(path) else { return Ok(()) };
+        match self.sys.lstatat(dir.as_fd(), OsStr::new(&name)) {
             Ok(st) if st.mode & libc::S_IFMT == libc::S_IFLNK => {}
             Ok(_) => return Err(Error::because(format!("remove symlink {path}"), "it is not a symbolic link")),
             Err(_) => return Ok(()),
         }
-        match self.sys.unlinkat(dir.fd.as_fd(), OsStr::new(name), false) {
+        match self.sys.unlinkat(dir.as_fd(), OsStr::new(&name), false) {
             Ok(()) | Err(Errno::ENOENT) => Ok(()),
             Err(errno) => Err(Error::errno(format!("remove {path}"), errno)),
         }
