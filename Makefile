@@ -13,7 +13,7 @@ MANDIR ?= /usr/local/share/man
 APPARMOR_DIR ?= /etc/apparmor.d
 PROFILE_FILE := usr.lib.confine.snap-confine
 PROFILE := $(APPARMOR_DIR)/$(PROFILE_FILE)
-MAN_PAGES := man/snap-confine.8 man/snap-discard-ns.8 man/snap-device-helper.8 man/snap-exec.8 man/confine.8 \
+MAN_PAGES := man/snap-confine.8 man/snap-discard-ns.8 man/snap-device-helper.8 man/snap-exec.8 man/snap-update-ns.8 man/confine.8 \
 	man/snap-run.1 man/confine-seccomp.1 man/confine-probe.1
 CARGO ?= cargo
 export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
