@@ -54,20 +54,23 @@ impl Dirs {
         if let Some(d) = self.open.get(path) {
             return Ok(d.fd.clone());
         }
-        let fd = if path == "/" {
-            sys.root()?
-        } else {
-            components(path)?;
-            let (dir, name) = split(path).ok_or_else(|| Error::because(format!("use path {path}"), "it is not canonical"))?;
-            let parent = self.open(sys, dir)?;
-            sys.openat(parent.as_fd(), OsStr::new(name), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()).map_err(|e| {
-                match e.errno_value() {
-                    Some(errno) => Error::errno(format!("open {path}"), errno),
-                    None => e,
-                }
-            })?
-        };
+        let fd = self.open_entry(sys, path, OFlag::O_PATH | OFlag::O_DIRECTORY)?;
         Ok(self.insert(path, fd))
+    }
+
+    /// `path` itself opened with `flags` (and `O_NOFOLLOW`) through its
+    /// parent's descriptor; not kept.
+    pub fn open_entry<S: Sys>(&mut self, sys: &S, path: &str, flags: OFlag) -> Result<OwnedFd> {
+        if path == "/" {
+            return sys.root();
+        }
+        components(path)?;
+        let (dir, name) = split(path).ok_or_else(|| Error::because(format!("use path {path}"), "it is not canonical"))?;
+        let parent = self.open(sys, dir)?;
+        sys.openat(parent.as_fd(), OsStr::new(name), flags, Mode::empty()).map_err(|e| match e.errno_value() {
+            Some(errno) => Error::errno(format!("open {path}"), errno),
+            None => e,
+        })
     }
 
     /// Remembers `fd`, just opened as the directory at `path`.

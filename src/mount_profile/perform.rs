@@ -162,15 +162,7 @@ impl<S: Sys> Performer<'_, S> {
     /// `path` opened without following anything; a symlink at the end is
     /// refused too.
     fn open_nofollow(&mut self, path: &str) -> Result<Opened> {
-        let fd = match self.parent_dir(path)? {
-            None => self.sys.root()?,
-            Some((dir, name)) => self.sys.openat(dir.as_fd(), OsStr::new(&name), OFlag::O_PATH, nix::sys::stat::Mode::empty()).map_err(
-                |e| match e.errno_value() {
-                    Some(errno) => Error::errno(format!("open {path}"), errno),
-                    None => e,
-                },
-            )?,
-        };
+        let fd = self.dirs.open_entry(self.sys, path, OFlag::O_PATH)?;
         let stat = self.sys.fstat(fd.as_fd()).context(|| format!("inspect {path}"))?;
         if stat.mode & libc::S_IFMT == libc::S_IFLNK {
             return Err(Error::because(format!("use {path}"), "it is a symbolic link"));
