@@ -9,7 +9,9 @@
 #     Debian's snap-confine running Debian's snap-update-ns;
 #   - warm (the namespace is joined; the caller's .user-fstab is applied in
 #     the command's namespace): the same three.
-# Prints hyperfine's results and a table of ratios. Everything happens in a
+# Prints hyperfine's results and a table of ratios, of the wall-clock time
+# and of the CPU time (user and system, of every process of the launch: on
+# a loaded machine it is the steadier figure). Everything happens in a
 # private mount and PID namespace with tmpfs over every place an install
 # writes, so the host is untouched. As root, after `make install examples`.
 #   bench/mount-profile.sh [RUNS]          (default 100 runs per command)
@@ -61,38 +63,62 @@ $libexec/snap-discard-ns gnome-app
 $libexec/snap-discard-ns gnome-app
 # Debian's snap-confine 2.57.6 fails cold launches on Linux 6.18 now and
 # then, here often ("cannot preserve mount namespace ... Invalid
-# argument"): its lines are left out, loudly, when 10 tries all fail.
-debian_args=()
+# argument"): its lines are left out, loudly, when 10 tries all fail, and
+# its failed runs are counted and left out of its means.
+debian_works=
 for i in \$(seq 10); do
 	/usr/lib/snapd/snap-discard-ns gnome-app
-	if \$debian 2>$work/debian.err; then debian_args=(--prepare "/usr/lib/snapd/snap-discard-ns gnome-app" --command-name "debian, cold" "\$debian" --prepare true --command-name "debian, warm" "\$debian"); break; fi
+	if \$debian 2>$work/debian.err; then debian_works=yes; break; fi
 done
-[ \${#debian_args[@]} -gt 0 ] || { echo "SKIPPED: Debian's snap-confine failed 10 cold launches of 10:"; cat $work/debian.err; }
 /usr/lib/snapd/snap-discard-ns gnome-app
 hyperfine -N --runs $runs --warmup 3 --export-json $work/results.json \\
 	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "ours, cold" "\$ours" \\
 	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "ours, cold (root)" "\$ours_root" \\
 	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "our launcher + Debian's snap-update-ns, cold (root)" "\$mixed" \\
-	--prepare true --command-name "ours, warm" "\$ours" \\
-	"\${debian_args[@]}"
+	--prepare true --command-name "ours, warm" "\$ours"
+if [ -n "\$debian_works" ]; then
+	/usr/lib/snapd/snap-discard-ns gnome-app
+	hyperfine -N -i --runs $runs --warmup 3 --export-json $work/debian.json \\
+		--prepare "/usr/lib/snapd/snap-discard-ns gnome-app" --command-name "debian, cold" "\$debian" \\
+		--prepare true --command-name "debian, warm" "\$debian"
+else
+	echo "SKIPPED: Debian's snap-confine failed 10 cold launches of 10:"; cat $work/debian.err
+fi
 SCRIPT
 unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
 
 python3 - "$work" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(f"{sys.argv[1]}/results.json"))["results"]}
+import json, os, sys
+work = sys.argv[1]
+r = {x["command"]: x for x in json.load(open(f"{work}/results.json"))["results"]}
+failed = {}
+if os.path.exists(f"{work}/debian.json"):
+    for x in json.load(open(f"{work}/debian.json"))["results"]:
+        codes = x.get("exit_codes") or [0] * len(x["times"])
+        ok = [t for t, c in zip(x["times"], codes) if c == 0]
+        failed[x["command"]] = len(x["times"]) - len(ok)
+        if ok:
+            mean = sum(ok) / len(ok)
+            x["stddev"] = (sum((t - mean) ** 2 for t in ok) / max(len(ok) - 1, 1)) ** 0.5
+            x["mean"] = mean
+            r[x["command"]] = x
 ms = lambda name: r[name]["mean"] * 1e3
+cpu = lambda name: (r[name]["user"] + r[name]["system"]) * 1e3
 print(f"\n({len(r['ours, cold']['times'])} runs each)")
-print("| command | mean (ms) | stddev (ms) | mean / ours |")
-print("| --- | ---: | ---: | ---: |")
+for name, n in failed.items():
+    if n:
+        print(f"{name}: {n} failed runs left out of the mean (CPU time: all runs)")
+print("| command | mean (ms) | stddev (ms) | mean / ours | CPU, user+system (ms) | CPU / ours |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for name in r:
     ref = ("ours, cold (root)" if "root" in name else "ours, cold") if "cold" in name else "ours, warm"
-    print(f"| {name} | {ms(name):.2f} | {r[name]['stddev'] * 1e3:.2f} | {ms(name) / ms(ref):.2f}x |")
-print(f"ours/our launcher with Debian's snap-update-ns, cold as root: {ms('ours, cold (root)') / ms('our launcher + Debian' + chr(39) + 's snap-update-ns, cold (root)'):.2f}")
+    print(f"| {name} | {ms(name):.2f} | {r[name]['stddev'] * 1e3:.2f} | {ms(name) / ms(ref):.2f}x | {cpu(name):.2f} | {cpu(name) / cpu(ref):.2f}x |")
+mixed = "our launcher + Debian" + chr(39) + "s snap-update-ns, cold (root)"
+print(f"ours/our launcher with Debian's snap-update-ns, cold as root: {ms('ours, cold (root)') / ms(mixed):.2f} (CPU {cpu('ours, cold (root)') / cpu(mixed):.2f})")
 for kind, target in (("cold", 0.15), ("warm", None)):
     o, d = f"ours, {kind}", f"debian, {kind}"
     if d in r:
-        print(f"ours/debian {kind}: {ms(o) / ms(d):.2f}" + (f"; target at most {target}" if target else ""))
+        print(f"ours/debian {kind}: {ms(o) / ms(d):.2f} (CPU {cpu(o) / cpu(d):.2f})" + (f"; target at most {target}" if target else ""))
     else:
         print(f"ours/debian {kind}: not measured (Debian's snap-confine failed, see above)")
 PY
