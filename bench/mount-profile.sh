@@ -11,7 +11,7 @@
 #     the command's namespace): the same three.
 # Prints hyperfine's results and a table of ratios, of the wall-clock time
 # and of the CPU time (user and system, of every process of the launch: on
-# a loaded machine it is the steadier figure). Everything happens in a
+# a loaded machine it is the steadier figure, with the median). Everything happens in a
 # private mount and PID namespace with tmpfs over every place an install
 # writes, so the host is untouched. As root, after `make install examples`.
 #   bench/mount-profile.sh [RUNS]          (default 100 runs per command)
@@ -101,24 +101,28 @@ if os.path.exists(f"{work}/debian.json"):
             mean = sum(ok) / len(ok)
             x["stddev"] = (sum((t - mean) ** 2 for t in ok) / max(len(ok) - 1, 1)) ** 0.5
             x["mean"] = mean
+            ok.sort()
+            x["median"] = (ok[(len(ok) - 1) // 2] + ok[len(ok) // 2]) / 2
             r[x["command"]] = x
 ms = lambda name: r[name]["mean"] * 1e3
+med = lambda name: r[name]["median"] * 1e3
 cpu = lambda name: (r[name]["user"] + r[name]["system"]) * 1e3
 print(f"\n({len(r['ours, cold']['times'])} runs each)")
 for name, n in failed.items():
     if n:
         print(f"{name}: {n} failed runs left out of the mean (CPU time: all runs)")
-print("| command | mean (ms) | stddev (ms) | mean / ours | CPU, user+system (ms) | CPU / ours |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+print("| command | mean (ms) | stddev (ms) | mean / ours | median (ms) | median / ours | CPU, user+system (ms) | CPU / ours |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name in r:
     ref = ("ours, cold (root)" if "root" in name else "ours, cold") if "cold" in name else "ours, warm"
-    print(f"| {name} | {ms(name):.2f} | {r[name]['stddev'] * 1e3:.2f} | {ms(name) / ms(ref):.2f}x | {cpu(name):.2f} | {cpu(name) / cpu(ref):.2f}x |")
+    print(f"| {name} | {ms(name):.2f} | {r[name]['stddev'] * 1e3:.2f} | {ms(name) / ms(ref):.2f}x | {med(name):.2f} | {med(name) / med(ref):.2f}x | {cpu(name):.2f} | {cpu(name) / cpu(ref):.2f}x |")
 mixed = "our launcher + Debian" + chr(39) + "s snap-update-ns, cold (root)"
-print(f"ours/our launcher with Debian's snap-update-ns, cold as root: {ms('ours, cold (root)') / ms(mixed):.2f} (CPU {cpu('ours, cold (root)') / cpu(mixed):.2f})")
+o = "ours, cold (root)"
+print(f"ours/our launcher with Debian's snap-update-ns, cold as root: {ms(o) / ms(mixed):.2f} (median {med(o) / med(mixed):.2f}, CPU {cpu(o) / cpu(mixed):.2f})")
 for kind, target in (("cold", 0.15), ("warm", None)):
     o, d = f"ours, {kind}", f"debian, {kind}"
     if d in r:
-        print(f"ours/debian {kind}: {ms(o) / ms(d):.2f} (CPU {cpu(o) / cpu(d):.2f})" + (f"; target at most {target}" if target else ""))
+        print(f"ours/debian {kind}: {ms(o) / ms(d):.2f} (median {med(o) / med(d):.2f}, CPU {cpu(o) / cpu(d):.2f})" + (f"; target at most {target}" if target else ""))
     else:
         print(f"ours/debian {kind}: not measured (Debian's snap-confine failed, see above)")
 PY
