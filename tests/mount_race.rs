@@ -22,7 +22,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-const CHILD: &str = "CONFINE_MOUNT_RACE_CHILD";
+/// Set for the test started again in the namespaces: the work directory.
+const CHILD: &str = "CONFINE_MOUNT_RACE_DIR";
 const TEST: &str = "a_directory_swapped_for_a_symlink_while_snap_update_ns_runs_is_never_followed";
 const TRIES: u64 = 1000;
 /// The snap's writable area (`/tmp` is one snap-update-ns may write in).
@@ -31,15 +32,18 @@ const MOUNT_POINT: &str = "/tmp/race/a/b/mnt";
 
 #[test]
 fn a_directory_swapped_for_a_symlink_while_snap_update_ns_runs_is_never_followed() {
-    if std::env::var_os(CHILD).is_some() {
-        return race();
+    if let Some(work) = std::env::var_os(CHILD) {
+        return race(Path::new(&work));
     }
     support::require_installed();
+    // Made and removed out here: whatever a failed race leaves mounted
+    // there goes with its namespace first.
+    let work = tempfile::Builder::new().prefix("confine-race.").tempdir_in("/var/tmp").unwrap();
     let out = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc", "--mount", "--propagation", "private", "--"])
         .arg(std::env::current_exe().unwrap())
         .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
+        .env(CHILD, work.path())
         .current_dir("/")
         .output()
         .expect("run unshare");
@@ -73,9 +77,8 @@ fn is_symlink(path: &str) -> bool {
 }
 
 /// In the private namespaces, as root.
-fn race() {
-    let work = tempfile::Builder::new().prefix("confine-race.").tempdir_in("/var/tmp").unwrap();
-    let host = work.path().join("host");
+fn race(work: &Path) {
+    let host = work.join("host");
     std::fs::create_dir(&host).unwrap();
     for dir in ["/tmp", "/run/snapd", "/var/lib/snapd"] {
         mount(Some("race"), dir, Some("tmpfs"), MsFlags::empty(), Some("mode=0755")).unwrap();
