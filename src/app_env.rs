@@ -104,6 +104,20 @@ mod tests {
     }
 
     #[test]
+    fn the_callers_pwd_is_passed_on_as_it_is_and_none_is_made_up() {
+        // systemd gives a service the WorkingDirectory= of its unit and a
+        // shell exports PWD; the launcher, like snap-confine, neither drops
+        // the caller's nor adds one (its own chdir does not change it).
+        for classic in [false, true] {
+            let env: Env = vec![("PWD".into(), "/var/snap/hello/x1".into()), ("A".into(), "1".into())];
+            let out = strings(build(&env, true, &inv(classic), None));
+            assert_eq!(out.iter().filter(|e| e.starts_with("PWD=")).collect::<Vec<_>>(), vec!["PWD=/var/snap/hello/x1"]);
+            let env: Env = vec![("A".into(), "1".into())];
+            assert!(!strings(build(&env, true, &inv(classic), None)).iter().any(|e| e.starts_with("PWD=")));
+        }
+    }
+
+    #[test]
     fn secure_mode_strips_loader_variables() {
         let env: Env = vec![("LD_PRELOAD".into(), "/tmp/evil.so".into()), ("GCONV_PATH".into(), "/tmp".into()), ("OK".into(), "1".into())];
         assert_eq!(strings(build(&env, true, &inv(true), None)), vec!["OK=1"]);

@@ -13,11 +13,13 @@
 //!    `snap_<snap>_<app>`, see [`super::udev`]); every other base (`core24`
 //!    and later, `bare`) always gets one.
 //!
-//! Where the daemon writes no checkpoints at all (no
-//! `/var/lib/snapd/cgroup` directory: snapd before 2.62, such as Debian
-//! 12's 2.57.6), the decision is that daemon's snap-confine's: nothing is
-//! waited for, and whatever the base, a device cgroup is made only when
-//! devices are assigned to the app.
+//! Where the daemon writes no checkpoints at all (snapd before 2.62, such
+//! as Debian 12's 2.57.6), the decision is that daemon's snap-confine's:
+//! nothing is waited for, and whatever the base, a device cgroup is made
+//! only when devices are assigned to the app. Which daemon it is comes from
+//! snapd's `info` file beside the launcher (`VERSION=2.57.6...`) when the
+//! launcher stands in for snapd's; without one (confine's own tools), from
+//! the checkpoint directory existing.
 //!
 //! A device cgroup allows the [default set](default_rules) and the assigned
 //! devices, nothing else, and the launcher joins it (v1) or attaches the
@@ -44,6 +46,11 @@ use std::time::Duration;
 
 /// Where the daemon writes the checkpoint of each snap.
 pub const CHECKPOINT_DIR: &str = "/var/lib/snapd/cgroup";
+/// snapd's build information beside the launcher, when it is snapd's.
+pub const SNAPD_INFO: &str = concat!(env!("CONFINE_LIBEXECDIR"), "/info");
+/// The first snapd release that writes device checkpoints.
+pub const FIRST_CHECKPOINTING_SNAPD: (u32, u32) = (2, 62);
+const MAX_INFO: usize = 64 * 1024;
 /// Names the container manager when we run inside a container.
 pub const CONTAINER_FILE: &str = "/run/systemd/container";
 /// Bases whose snaps get a device cgroup only when devices are assigned.
@@ -240,9 +247,41 @@ pub fn checkpoint_path(instance: &str) -> String {
     format!("{CHECKPOINT_DIR}/snap.{instance}.device")
 }
 
-/// Whether the daemon writes checkpoints (snapd 2.62 and later, and the
-/// policy tools): the checkpoint directory exists. It must be root's.
-pub fn daemon_writes_checkpoints<S: Sys>(sys: &S) -> Result<bool> {
+/// Major and minor of the `VERSION=` line of snapd's info file
+/// (`VERSION=2.57.6-1+deb12u1`, `VERSION=2.62+git...`); `None` when there
+/// is no such line or it does not start with two numbers.
+pub fn snapd_info_version(text: &str) -> Option<(u32, u32)> {
+    let value = text.lines().find_map(|l| l.strip_prefix("VERSION="))?;
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    let mut numbers = value.split(|c: char| !c.is_ascii_digit());
+    let major = numbers.next()?.parse().ok()?;
+    let minor = numbers.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// Whether the daemon writes checkpoints. When the launcher is snapd's
+/// (its directory holds snapd's `info` file), snapd's version says: 2.62
+/// and later do. Otherwise (confine's own tools, or an info file without a
+/// version) the checkpoint directory existing says. Both must be root's:
+/// the answer can lift the device cgroup.
+pub fn daemon_writes_checkpoints<S: Sys>(sys: &S, debug: &Debug) -> Result<bool> {
+    match read_trusted_file(sys, SNAPD_INFO, MAX_INFO) {
+        Ok(bytes) => match snapd_info_version(&String::from_utf8_lossy(&bytes)) {
+            Some(version) => {
+                let writes = version >= FIRST_CHECKPOINTING_SNAPD;
+                debug.say(format_args!(
+                    "snapd {}.{} ({SNAPD_INFO}) {} device checkpoints",
+                    version.0,
+                    version.1,
+                    if writes { "writes" } else { "predates" }
+                ));
+                return Ok(writes);
+            }
+            None => debug.say(format_args!("no version in {SNAPD_INFO}: looking for {CHECKPOINT_DIR}")),
+        },
+        Err(e) if e.errno_value() == Some(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
+    }
     match open_path(sys, CHECKPOINT_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned) {
         Ok(_) => Ok(true),
         Err(e) if e.errno_value() == Some(Errno::ENOENT) => Ok(false),
@@ -382,7 +421,7 @@ pub fn setup<S: Sys>(
         debug.say("device cgroup skipped: inside a container");
         return Ok(Outcome::Container);
     }
-    let mode = if daemon_writes_checkpoints(sys).map_err(within)? {
+    let mode = if daemon_writes_checkpoints(sys, debug).map_err(within)? {
         let checkpoint = read_checkpoint(sys, inv.instance.as_str(), wait, debug).map_err(within)?;
         if checkpoint.self_managed {
             debug.say("device cgroup skipped: the snap manages it");
@@ -394,7 +433,7 @@ pub fn setup<S: Sys>(
         }
         mode_for_base(&base.name)
     } else {
-        debug.say(format_args!("no {CHECKPOINT_DIR}: the daemon predates device checkpoints, so only assigned devices make a device cgroup"));
+        debug.say("the daemon predates device checkpoints, so only assigned devices make a device cgroup");
         Mode::Optional
     };
     let udev_tag = tag.udev_tag();

@@ -255,7 +255,7 @@ fn without_checkpoints_the_decision_is_snapd_2_57s() {
     assert!(!sys.calls().iter().any(|c| c.starts_with("sleep")), "nothing waited for: {:?}", sys.calls());
     assert_eq!(
         dbg.lines()[0],
-        "DEBUG: no /var/lib/snapd/cgroup: the daemon predates device checkpoints, so only assigned devices make a device cgroup"
+        "DEBUG: the daemon predates device checkpoints, so only assigned devices make a device cgroup"
     );
     tag_device(&sys, "snap_demo_app", "c4:64");
     let out = run_setup(&sys, "core24").unwrap();
@@ -264,6 +264,83 @@ fn without_checkpoints_the_decision_is_snapd_2_57s() {
     sys.dir(CHECKPOINT_DIR, 0o777);
     let e = run_setup(&sys, "core24").unwrap_err().to_string();
     assert_eq!(e, "cannot set up the device cgroup of snap.demo.app: trust /var/lib/snapd/cgroup: it is writable by others (777)");
+}
+
+#[test]
+fn snapds_version_in_its_info_file() {
+    assert_eq!(snapd_info_version("VERSION=2.57.6-1+deb12u1+b2\nSNAPD_APPARMOR_REEXEC=1\n"), Some((2, 57)));
+    assert_eq!(snapd_info_version("SNAPD_APPARMOR_REEXEC=0\nVERSION=2.62+git123.abc\n"), Some((2, 62)));
+    assert_eq!(snapd_info_version("VERSION='2.63'\n"), Some((2, 63)));
+    assert_eq!(snapd_info_version("VERSION=3.0"), Some((3, 0)));
+    for bad in ["", "VERSION=\n", "VERSION=unknown\n", "VERSION=2\n", "VERSION=2.x\n", "version=2.62\n", "XVERSION=2.62\n"] {
+        assert_eq!(snapd_info_version(bad), None, "{bad:?}");
+    }
+    assert!((2, 57) < FIRST_CHECKPOINTING_SNAPD && (2, 62) >= FIRST_CHECKPOINTING_SNAPD && (3, 0) > FIRST_CHECKPOINTING_SNAPD);
+}
+
+#[test]
+fn snapds_info_file_beside_the_launcher_decides_over_the_checkpoint_directory() {
+    // snapd 2.57.6 owns the launcher, and confine's own tools left an empty
+    // checkpoint directory behind: nothing is waited for.
+    let sys = host(Layout::V1);
+    std::fs::remove_file(sys.path(&checkpoint_path("demo"))).unwrap();
+    sys.file(SNAPD_INFO, b"VERSION=2.57.6-1+deb12u1+b2\nSNAPD_APPARMOR_REEXEC=1\n", 0o644);
+    let dbg = Debug::capturing();
+    assert!(!daemon_writes_checkpoints(&sys, &dbg).unwrap());
+    assert_eq!(dbg.lines()[0], format!("DEBUG: snapd 2.57 ({SNAPD_INFO}) predates device checkpoints"));
+    assert_eq!(run_setup(&sys, "core24").unwrap(), Outcome::NotNeeded);
+    assert!(!sys.calls().iter().any(|c| c.starts_with("sleep")), "nothing waited for: {:?}", sys.calls());
+    // The info file is read through root's path, without following links,
+    // and the checkpoint directory is then not looked at.
+    let info_parts: Vec<String> = crate::fs::components(SNAPD_INFO).unwrap().iter().map(|p| format!("openat({p})")).collect();
+    let sys = host(Layout::V1);
+    sys.file(SNAPD_INFO, b"VERSION=2.57.6\n", 0o644);
+    assert!(!daemon_writes_checkpoints(&sys, &Debug::new(false)).unwrap());
+    assert_eq!(sys.calls().iter().filter(|c| c.starts_with("openat(")).cloned().collect::<Vec<_>>(), info_parts);
+
+    // snapd 2.62: the checkpoint is required, and waited for.
+    let sys = host(Layout::V1);
+    std::fs::remove_dir_all(sys.path(CHECKPOINT_DIR)).unwrap();
+    sys.file(SNAPD_INFO, b"VERSION=2.62\n", 0o644);
+    assert!(daemon_writes_checkpoints(&sys, &Debug::new(false)).unwrap());
+    let e = run_setup(&sys, "core24").unwrap_err().to_string();
+    assert!(e.contains("snap.demo.device: it does not exist (waited 2 s)"), "{e}");
+    assert_eq!(sys.calls().iter().filter(|c| c.starts_with("sleep")).count(), 2);
+
+    // An info file without a version: the checkpoint directory decides.
+    let sys = host(Layout::V1);
+    sys.file(SNAPD_INFO, b"SNAPD_APPARMOR_REEXEC=1\n", 0o644);
+    assert!(daemon_writes_checkpoints(&sys, &Debug::new(false)).unwrap());
+    std::fs::remove_dir_all(sys.path(CHECKPOINT_DIR)).unwrap();
+    assert!(!daemon_writes_checkpoints(&sys, &Debug::new(false)).unwrap());
+}
+
+#[test]
+fn an_untrusted_or_unreadable_info_file_stops_the_launch() {
+    // One others may write could lift the device cgroup.
+    let sys = host(Layout::V1);
+    sys.file(SNAPD_INFO, b"VERSION=2.57.6\n", 0o666);
+    let e = run_setup(&sys, "core24").unwrap_err().to_string();
+    assert_eq!(e, format!("cannot set up the device cgroup of snap.demo.app: trust {SNAPD_INFO}: it is writable by others (666)"));
+    // A link is not followed.
+    let sys = host(Layout::V1);
+    sys.file("/etc/fake-info", b"VERSION=2.57.6\n", 0o644);
+    std::os::unix::fs::symlink("/etc/fake-info", sys.path(SNAPD_INFO)).unwrap();
+    let e = daemon_writes_checkpoints(&sys, &Debug::new(false)).unwrap_err();
+    assert_eq!(e.errno_value(), Some(Errno::ELOOP), "{e}");
+    // Nor is anything but a regular file read.
+    let sys = host(Layout::V1);
+    sys.dir(SNAPD_INFO, 0o755);
+    let e = daemon_writes_checkpoints(&sys, &Debug::new(false)).unwrap_err().to_string();
+    assert_eq!(e, format!("cannot read {SNAPD_INFO}: it is not a regular file"));
+    // A failure other than its absence is reported, not taken for absence.
+    let sys = host(Layout::V1);
+    sys.file(SNAPD_INFO, b"VERSION=2.57.6\n", 0o644);
+    sys.fail("openat(info)", Errno::EACCES);
+    let e = run_setup(&sys, "core24").unwrap_err();
+    assert_eq!(e.errno_value(), Some(Errno::EACCES), "{e}");
+    assert!(e.to_string().starts_with("cannot set up the device cgroup of snap.demo.app: "), "{e}");
+    assert_eq!(device_calls(&sys), Vec::<String>::new());
 }
 
 #[test]
