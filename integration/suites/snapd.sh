@@ -187,6 +187,10 @@ expect_line "snapd's launcher is kept as it was, where only root reaches it" \
 	"$(stat -c '%a %U:%G' /usr/lib/confine-snapd) $(sha256sum </usr/lib/confine-snapd/snap-confine | cut -c1-64)" \
 	"700 root:root $(sed -n '1s/^[^ ]* [^ ]* \([^ ]*\) .*/\1/p' <<<"$pristine")"
 expect_line "system services get SNAP_REEXEC=0" "$(systemctl show-environment | grep '^SNAP_REEXEC=')" "SNAP_REEXEC=0"
+t=$SECONDS
+out=$(SNAP_CONFINE_DEBUG=1 snap run hello 2>&1 >/dev/null)
+expect_text "ours goes by snapd's version, not by the checkpoint directory, and waits for nothing ($(took $t))" "$out" \
+	"snapd 2.57 (/usr/lib/snapd/info) predates device checkpoints"
 # Ours builds its own namespaces (it would join Debian's, which are fresh).
 for s in hello layouts consumer; do /usr/lib/snapd/snap-discard-ns $s; done
 t=$SECONDS
