@@ -25,6 +25,9 @@ chmod -R a+rX "$work"
 cat >"$work/run.sh" <<SCRIPT
 set -euo pipefail
 . $PWD/integration/snapd/lib.sh
+# Both sides measure the same snap run: no re-execution into the snapd snap
+# (what the package sets; the placeholder snap's stand-in would add a shell).
+export SNAP_REEXEC=0
 snapd_start
 snapd_install $work/snaps snapd debian12 bench-true 2>/dev/null
 useradd -m -u 1001 tester
