@@ -44,13 +44,14 @@ round() {
 echo "== Debian's snap-confine"
 round debian
 dpkg -i $work/snaps/confine-snapd_*.deb >/dev/null
-echo "== ours, from the package ($(/usr/lib/snapd/snap-confine --version 2>/dev/null || true))"
+echo "== ours, from the package (\$(/usr/lib/snapd/snap-confine --version 2>/dev/null || true))"
 /usr/lib/snapd/snap-discard-ns bench-true
 round ours
+# The results are in the guest's /var/tmp (an overlay that does not reach
+# the host): the table is printed here.
+python3 $work/table.py $work
 SCRIPT
-VM_RUN_SYSTEMD=1 VM_RUN_TIMEOUT=${VM_RUN_TIMEOUT:-3600} integration/vm-run bash "$work/run.sh"
-
-python3 - "$work" <<'PY'
+cat >"$work/table.py" <<'PY'
 import json, sys
 load = lambda side: {x["command"]: x for x in json.load(open(f"{sys.argv[1]}/{side}.json"))["results"]}
 d, o = load("debian"), load("ours")
@@ -64,3 +65,4 @@ for name in ("root, cold", "root, warm", "user, cold", "user, warm"):
     dn, on = dm - ms(d, "bare"), om - ms(o, "bare")
     print(f"| {name} | {dm:.1f} | {om:.1f} | {om / dm:.2f}x | {dn:.1f} | {on:.1f} | {on / dn:.2f}x |")
 PY
+VM_RUN_SYSTEMD=1 VM_RUN_TIMEOUT=${VM_RUN_TIMEOUT:-3600} integration/vm-run bash "$work/run.sh"
