@@ -3,10 +3,10 @@
 #   integration/vm-run integration/suites/several.sh SUITE ARG [SUITE ARG]...
 # SUITE <name>-v1 or <name>-v2 runs <name>.sh (which reads the layout from
 # the boot). Each suite's TAP output and summary line come as they are
-# printed, followed by the time it took. Each suite but snapd (which starts
-# from what install leaves) starts with no snap installed: the snaps the
-# suites before it left are removed first, so that it finds the same state
-# as in a boot of its own. Exit status 0 only if every suite passed.
+# printed, followed by the time it took. Each suite but the first starts
+# with no snap installed: the snaps the suites before it left are removed
+# first, so that it finds the same state as in a boot of its own. Exit
+# status 0 only if every suite passed.
 cd "$(dirname "$0")" || exit 1
 rc=0 first=1
 # reset: removes every snap installed (an app before its base).
@@ -28,7 +28,7 @@ while [ $# -ge 2 ]; do
 	shift 2
 	echo "== suite $suite"
 	start=$SECONDS
-	[ -n "$first" ] || [ "$suite" = snapd ] || reset || rc=1
+	[ -n "$first" ] || reset || rc=1
 	first=
 	bash "./${suite%-v[12]}.sh" "$arg" || rc=1
 	echo "# $suite took $((SECONDS - start)) s"
