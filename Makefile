@@ -23,7 +23,7 @@ export CONFINE_LIBEXECDIR := $(LIBEXECDIR)
 # compare against, and what the tests use.
 DEB_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static apparmor apparmor-utils \
 	libseccomp-dev pkg-config snapd bubblewrap squashfs-tools hyperfine gcc g++ make util-linux strace \
-	dbus-user-session bash-completion groff-base
+	dbus-user-session bash-completion groff-base python3-dbus python3-gi
 
 .PHONY: deps build examples install uninstall check demo clippy gpu-proof-bundle gpu-proof deb snapd-demo man-check fuzz
 

@@ -5,7 +5,8 @@
 # the hybrid one. Each app lands in a transient scope made by systemd (the
 # system's for root, the user's own for a user with a session) and its device
 # filter applies there; the desktop files, icons and completion of an
-# installed snap; refresh and removal waits; homes outside /home refused,
+# installed snap; refresh and removal waits (with a desktop notice, shown by
+# a stand-in notification service, notifyd.py); homes outside /home refused,
 # then bound into the sandbox once listed in snapd's homedirs setting.
 #   VM_RUN_SYSTEMD=1 integration/vm-run integration/suites/run.sh DIR
 # DIR holds the example snaps (debian12.snap, hello.snap) and the snaps the
@@ -15,6 +16,7 @@ if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then layout=v2; else layou
 T_SUITE=run-$layout
 . "$(dirname "$0")/lib.sh"
 snaps=$1
+notifyd=$(cd "$(dirname "$0")" && pwd)/notifyd.py
 sysctl -qw kernel.printk_ratelimit=0
 echo "# layout $layout, kernel $(uname -r)"
 uuid='[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}'
@@ -140,6 +142,22 @@ wait $waiter
 out=$(cat /var/tmp/waited.out)
 expect_text "the user is told why" "$out" 'snap package "hello" is being refreshed, please wait'
 expect_line "the new revision starts when the refresh is done" "$out" "REV=x2"
+# In a graphical session, the wait is also shown as a desktop notice, closed
+# when the app starts (a stand-in notification service on a session bus).
+printf refresh >/var/lib/snapd/inhibit/hello.lock
+: >/var/tmp/notices
+dbus-run-session -- sh -c '/usr/bin/python3 '"$notifyd"' /var/tmp/notices >/var/tmp/notifyd.out 2>&1 &
+	for i in $(seq 100); do grep -q ready /var/tmp/notifyd.out && break; sleep 0.2; done
+	cd /tmp && env -i PATH=/usr/bin:/bin HOME=/root DISPLAY=:0 DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS" \
+		snap-run --shell hello -c "echo REV=\$SNAP_REVISION"' >/var/tmp/noticed.out 2>&1 &
+waiter=$!
+for i in $(seq 150); do grep -q '^notify' /var/tmp/notices && break; sleep 0.2; done
+expect_line "a graphical session gets a desktop notice" "$(cat /var/tmp/notices)" \
+	'notify app=snap-run summary=Snap "hello" is being refreshed body=hello will start when the refresh is done.'
+: >/var/lib/snapd/inhibit/hello.lock
+wait $waiter
+expect_line "the app starts when the refresh is done" "$(cat /var/tmp/noticed.out)" "REV=x2"
+expect_line "and the notice is closed" "$(cat /var/tmp/notices)" "close 7"
 printf remove >/var/lib/snapd/inhibit/hello.lock
 out=$(cd /tmp && env -i PATH=/usr/bin:/bin HOME=/root snap-run hello 2>&1; echo "status=$?")
 expect_text "a snap being removed is not run" "$out" 'cannot run "hello": snap is being removed'
