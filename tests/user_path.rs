@@ -124,9 +124,13 @@ fn bad_snaps_are_refused_with_one_clear_error_and_change_nothing() {
 fn an_install_killed_half_way_is_rolled_back() {
     // 30 installs killed at random points (0 to 0.19 s in); after each, `confine recover`
     // must bring the system back exactly to where it was (a system with a
-    // base and another snap installed).
+    // base and another snap installed, where hello was installed and removed
+    // once: the state directories a removal makes, such as
+    // /var/lib/snapd/inhibit, stay, as snapd's do, and an install that ends
+    // before it is killed is removed again).
     let r = scene().run(&format!(
         "confine install $EX/debian12.snap >/dev/null; confine install $EX/hello-classic.snap >/dev/null; \
+         confine install $EX/hello.snap >/dev/null; confine remove hello >/dev/null; \
          before=$({SNAPSHOT}); killed=0 changed=0; \
          for i in $(seq 30); do \
            confine install $EX/hello.snap >/dev/null 2>&1 & pid=$!; \
