@@ -8,6 +8,10 @@ T_SUITE=instances
 . "$(dirname "$0")/lib.sh"
 policies=$1
 here=$(cd "$(dirname "$0")/.." && pwd)
+# The apps start from /, not from the tree's directory, which nobody may not
+# be able to enter (Debian's snap-confine then starts them in the void
+# directory, ours where they were).
+cd /
 
 install -d -m 0755 /var/lib/snapd/seccomp/bpf /var/lib/snapd/features
 install -d -m 0111 /var/lib/snapd/void
