@@ -21,9 +21,8 @@ sysctl -qw kernel.printk_ratelimit=0
 export PATH=$PATH:/snap/bin
 useradd -m -u 1001 tester
 # A user's command, executed in place (no process in between, so a
-# background one's pid is the app's), from / rather than the tree's
-# directory, which the user may not be able to enter: as_user CMD...
-as_user=(setpriv --reuid=1001 --regid=1001 --init-groups env -C / HOME=/home/tester USER=tester LOGNAME=tester)
+# background one's pid is the app's): as_user CMD...
+as_user=(setpriv --reuid=1001 --regid=1001 --init-groups env HOME=/home/tester USER=tester LOGNAME=tester)
 # A login shell, as a user's terminal has: /etc/profile.d applies.
 as_login() { runuser -l tester -c "$*"; }
 took() { echo "$((SECONDS - $1)) s"; }
