@@ -11,7 +11,7 @@ use crate::denials::context::{Context, PlugStatus};
 use crate::denials::record::AppArmorEvent;
 use crate::denials::subject::Subject;
 
-use super::types::{Explanation, InterfaceHint, Side};
+use super::types::{Covering, Explanation, InterfaceHint, Side};
 
 /// The actor of a sentence: `snap a (app b)`, `an unconfined process`,
 /// `a process under profile foo`.
@@ -65,24 +65,24 @@ pub(super) fn interface_hints(
     x: &mut Explanation,
     ctx: &Context,
     who: &Subject,
-    grants: Vec<(String, String, bool, bool)>,
+    grants: Vec<Covering>,
     owner: Option<(u64, u64)>,
 ) {
     // One entry per interface, in the catalog's order; its deny rule, when
     // it has one, wins over its allow rules (as in AppArmor).
-    let mut merged: Vec<(String, String, bool, bool)> = Vec::new();
-    for (interface, rule, deny, owner_only) in grants {
-        let rule = rule.split_whitespace().collect::<Vec<_>>().join(" ");
-        match merged.iter_mut().find(|g| g.0 == interface) {
-            Some(g) if deny && !g.2 => *g = (interface, rule, deny, owner_only),
+    let mut merged: Vec<Covering> = Vec::new();
+    for g in grants {
+        let g = Covering { rule: g.rule.split_whitespace().collect::<Vec<_>>().join(" "), ..g };
+        match merged.iter_mut().find(|m| m.interface == g.interface) {
+            Some(m) if g.deny && !m.deny => *m = g,
             Some(_) => {}
-            None => merged.push((interface, rule, deny, owner_only)),
+            None => merged.push(g),
         }
     }
-    if merged.iter().all(|g| g.2) {
+    if merged.iter().all(|g| g.deny) {
         x.say("No interface grants it.");
     }
-    for (interface, rule, deny, owner_only) in merged {
+    for Covering { interface, rule, deny, owner_only } in merged {
         let snap = who.snap().unwrap_or("SNAP");
         let plug = if who.is_snap_runnable() {
             ctx.plug_status(who, &interface)
@@ -94,14 +94,7 @@ pub(super) fn interface_hints(
                 "Interface {interface} denies this explicitly when it is connected:"
             ));
             x.rule_line(format!("{rule},"));
-            x.interfaces.push(InterfaceHint {
-                interface,
-                rule,
-                deny,
-                owner_only,
-                plug,
-                command: None,
-            });
+            x.interfaces.push(InterfaceHint { interface, rule, deny, owner_only, plug, command: None });
             continue;
         }
         x.say(format!("Interface {interface} grants it, with the rule:"));
@@ -113,14 +106,7 @@ pub(super) fn interface_hints(
                         "But that rule covers only files the process owns, and this one belongs to uid {ouid} \
                          while the process ran as uid {fsuid}: connecting it would not allow this access."
                     ));
-                    x.interfaces.push(InterfaceHint {
-                        interface,
-                        rule,
-                        deny,
-                        owner_only,
-                        plug,
-                        command: None,
-                    });
+                    x.interfaces.push(InterfaceHint { interface, rule, deny, owner_only, plug, command: None });
                     continue;
                 }
                 _ => x.say("The rule covers only files the process owns."),
@@ -196,10 +182,10 @@ pub(super) fn interface_hints(
     }
 }
 
-pub(super) fn from_grants(grants: Vec<Grant<'_>>) -> Vec<(String, String, bool, bool)> {
+pub(super) fn from_grants(grants: Vec<Grant<'_>>) -> Vec<Covering> {
     grants
         .into_iter()
-        .map(|g| (g.interface.name.clone(), g.rule, g.deny, g.owner_only))
+        .map(|g| Covering { interface: g.interface.name.clone(), rule: g.rule, deny: g.deny, owner_only: g.owner_only })
         .collect()
 }
 

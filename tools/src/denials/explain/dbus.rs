@@ -11,7 +11,7 @@ use super::common::{
     stopped,
 };
 use super::literal;
-use super::types::Explanation;
+use super::types::{Covering, Explanation};
 
 /// The value of `key=` in a D-Bus rule's text (quotes removed).
 fn dbus_attr(text: &str, key: &str) -> Option<String> {
@@ -41,7 +41,7 @@ fn dbus_attr(text: &str, key: &str) -> Option<String> {
 }
 
 /// The interfaces whose D-Bus rules cover a D-Bus record.
-fn dbus_grants(ctx: &Context, e: &AppArmorEvent, who: &Subject) -> Vec<(String, String, bool, bool)> {
+fn dbus_grants(ctx: &Context, e: &AppArmorEvent, who: &Subject) -> Vec<Covering> {
     let mut vars = apparmor_rules::default_variables();
     vars.extend(snap_variables(who));
     let mask = e.denied();
@@ -71,7 +71,7 @@ fn dbus_grants(ctx: &Context, e: &AppArmorEvent, who: &Subject) -> Vec<(String, 
                 && matches("member", e.field("member"))
                 && matches("label", e.peer());
             if hit {
-                out.push((iface.name.clone(), text.clone(), st.deny, false));
+                out.push(Covering { interface: iface.name.clone(), rule: text.clone(), deny: st.deny, owner_only: false });
             }
         }
     }

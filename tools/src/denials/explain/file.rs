@@ -12,7 +12,7 @@ use super::common::{
     refuser, snap_variables, stopped,
 };
 use super::literal;
-use super::types::Explanation;
+use super::types::{Covering, Explanation};
 
 /// Permission letters of a file rule, and the verbs for a sentence.
 fn file_perms(mask: &str) -> (String, Vec<&'static str>) {
@@ -140,7 +140,7 @@ pub(super) fn file(e: &AppArmorEvent, ctx: &Context, who: &Subject) -> Explanati
 }
 
 /// The interface rules of snap-update-ns profiles that cover a file access.
-fn update_ns_grants(ctx: &Context, who: &Subject, path: &str, wanted: &str) -> Vec<(String, String, bool, bool)> {
+fn update_ns_grants(ctx: &Context, who: &Subject, path: &str, wanted: &str) -> Vec<Covering> {
     let mut vars = apparmor_rules::default_variables();
     vars.extend(snap_variables(who));
     let mut out = Vec::new();
@@ -150,7 +150,7 @@ fn update_ns_grants(ctx: &Context, who: &Subject, path: &str, wanted: &str) -> V
                 let hit = apparmor_rules::glob_regex(glob, &vars).is_some_and(|re| re.is_match(path))
                     && apparmor_rules::perms_cover(perms, wanted);
                 if hit {
-                    out.push((iface.name.clone(), st.text.clone(), st.deny, *owner));
+                    out.push(Covering { interface: iface.name.clone(), rule: st.text.clone(), deny: st.deny, owner_only: *owner });
                 }
             }
         }

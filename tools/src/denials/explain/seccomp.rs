@@ -8,7 +8,7 @@ use crate::denials::record::SeccompEvent;
 use crate::denials::subject::Subject;
 
 use super::common::interface_hints;
-use super::types::Explanation;
+use super::types::{Covering, Explanation};
 
 /// The lines of a seccomp policy text that name `syscall`, with their
 /// kind, as written.
@@ -154,7 +154,7 @@ pub(super) fn seccomp(e: &SeccompEvent, ctx: &Context) -> Explanation {
         ));
         x.rule_line(name.clone());
     }
-    let grants: Vec<(String, String, bool, bool)> = ctx
+    let grants: Vec<Covering> = ctx
         .catalog
         .syscall_grants(&name)
         .into_iter()
@@ -166,7 +166,7 @@ pub(super) fn seccomp(e: &SeccompEvent, ctx: &Context) -> Explanation {
                 .unwrap_or(&name)
                 .trim()
                 .to_owned();
-            (iface.name.clone(), line, false, false)
+            Covering { interface: iface.name.clone(), rule: line, deny: false, owner_only: false }
         })
         .collect();
     let is_snap = who.as_ref().is_some_and(Subject::is_snap_runnable);
@@ -175,7 +175,7 @@ pub(super) fn seccomp(e: &SeccompEvent, ctx: &Context) -> Explanation {
     } else if let Some(w) = who.as_ref().filter(|_| is_snap) {
         interface_hints(&mut x, ctx, w, grants, None);
     } else {
-        let names: Vec<String> = grants.iter().map(|g| g.0.clone()).collect();
+        let names: Vec<String> = grants.iter().map(|g| g.interface.clone()).collect();
         x.say(format!(
             "Interface {} allows {name} in its seccomp rules.",
             names.join(" or ")

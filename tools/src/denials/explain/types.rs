@@ -40,6 +40,19 @@ pub enum Para {
     Command(String),
 }
 
+/// An interface's rule that covers the access (before the plug's state is
+/// known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Covering {
+    pub interface: String,
+    /// The rule, as written in the interface's data.
+    pub rule: String,
+    /// The rule denies rather than allows.
+    pub deny: bool,
+    /// The rule covers only files the process owns.
+    pub owner_only: bool,
+}
+
 /// An interface that would allow the access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InterfaceHint {
