@@ -38,21 +38,11 @@ fn file_perms(mask: &str) -> (String, Vec<&'static str>) {
         perms.push('a');
         verbs.push("appending to");
     }
-    if has('m') {
-        perms.push('m');
-        verbs.push("mapping as executable code");
-    }
-    if has('l') {
-        perms.push('l');
-        verbs.push("linking");
-    }
-    if has('k') {
-        perms.push('k');
-        verbs.push("locking");
-    }
-    if has('x') {
-        perms.push_str("ix");
-        verbs.push("executing");
+    for (letter, perm, verb) in [('m', "m", "mapping as executable code"), ('l', "l", "linking"), ('k', "k", "locking"), ('x', "ix", "executing")] {
+        if has(letter) {
+            perms.push_str(perm);
+            verbs.push(verb);
+        }
     }
     (perms, verbs)
 }
