@@ -31,13 +31,18 @@ pub fn save_and_sanitize<S: Sys>(sys: &S, proc: &Proc) -> Result<Saved> {
     Ok(Saved { umask, cwd, cwd_path })
 }
 
-/// Changes to the saved directory: through its descriptor when the root did
-/// not change, else by its path looked up in the new root.
+/// Changes to the saved directory by its path, looked up again from the
+/// current root as the caller (as snap-confine does, so a directory the
+/// caller cannot reach is not entered, and inside a new root the path finds
+/// the directory there). Only where the path is unknown does the descriptor
+/// serve, and only when the root did not change (it would lead back out).
 fn enter_saved<S: Sys>(sys: &S, saved: &Saved, new_root: bool) -> Result<()> {
-    if !new_root {
+    let Some(path) = saved.cwd_path.as_deref().filter(|p| p.starts_with('/')) else {
+        if new_root {
+            return Err(Error::errno("find the working directory", Errno::ENOENT));
+        }
         return sys.fchdir(saved.cwd.as_fd());
-    }
-    let path = saved.cwd_path.as_deref().filter(|p| p.starts_with('/')).ok_or_else(|| Error::errno("find the working directory", Errno::ENOENT))?;
+    };
     let root = sys.root()?;
     let dir = sys
         .open_in_root(root.as_fd(), path.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)

@@ -194,6 +194,21 @@ fn a_working_directory_the_caller_cannot_enter_becomes_the_void() {
     assert_eq!(r.get("cwd"), "/var/lib/snapd/void");
 }
 
+/// The caller's directory is looked up again by its path as the caller (as
+/// snap-confine's chdir does): a directory the caller was left in, inside a
+/// tree only root may enter, is not reached through the launcher's saved
+/// descriptor.
+#[test]
+fn a_working_directory_under_a_root_only_directory_becomes_the_void() {
+    let s = scene();
+    let locked = s.dir.path().join("locked");
+    let work = locked.join("work");
+    let (l, w) = (sh_quote(locked.to_str().unwrap()), sh_quote(work.to_str().unwrap()));
+    let r = s.root(&format!("install -d -m 0700 {l} && install -d -o 65534 -g 65534 -m 0755 {w} && cd {w}")).run("$L --classic snap.demo.app $P report");
+    r.ok();
+    assert_eq!(r.get("cwd"), "/var/lib/snapd/void");
+}
+
 #[test]
 fn user_data_is_created_as_the_caller() {
     let s = scene();

@@ -193,8 +193,13 @@ impl FakeSys {
         self.calls().into_iter().filter(|c| !reads.iter().any(|r| c.starts_with(r))).collect()
     }
 
+    /// The failure injected for `call`, if any.
+    fn injected(&self, call: &str) -> Option<Errno> {
+        self.failures.borrow().iter().find(|(p, _)| call.starts_with(p.as_str())).map(|(_, e)| *e)
+    }
+
     fn record(&self, call: String) -> std::result::Result<(), Errno> {
-        let failure = self.failures.borrow().iter().find(|(p, _)| call.starts_with(p.as_str())).map(|(_, e)| *e);
+        let failure = self.injected(&call);
         self.calls.borrow_mut().push(call);
         match failure {
             Some(e) => Err(e),
@@ -321,8 +326,8 @@ impl Sys for FakeSys {
     fn chdir_root(&self) -> Result<()> {
         self.rec("chdir(/)".into())
     }
-    fn fchdir(&self, _dir: BorrowedFd<'_>) -> Result<()> {
-        self.rec("fchdir".into())
+    fn fchdir(&self, dir: BorrowedFd<'_>) -> Result<()> {
+        self.rec(format!("fchdir({})", self.fd_path(dir)))
     }
     fn sleep(&self, d: Duration) {
         let _ = self.record(format!("sleep({}s)", d.as_secs()));
@@ -432,6 +437,11 @@ impl Sys for FakeSys {
         self.root()
     }
     fn open_in_root(&self, dir: BorrowedFd<'_>, rel: &str, flags: OFlag) -> Result<OwnedFd> {
+        // Not recorded (a lookup), but it can be made to fail, as a lookup
+        // by a caller without search permission on the way would.
+        if let Some(e) = self.injected(&format!("open_in_root({rel})")) {
+            return Err(Error::errno(format!("open {rel} (injected)"), e));
+        }
         match self.linux.open_in_root(dir, rel, flags) {
             // Mounts are not performed, so a mount target inside something
             // that would have been mounted does not exist under the fake
