@@ -1,7 +1,8 @@
 #!/bin/bash
 # VM suite with systemd as PID 1 (VM_RUN_SYSTEMD=1) and AppArmor on: Debian's
 # snapd 2.57.6, offline, drives the launcher. snapd installs a base and snaps
-# of each kind (integration/snapd/make-snaps); they run once with Debian's
+# of each kind (integration/snapd/make-snaps), and the strict app again as a
+# second instance (hello_foo); they run once with Debian's
 # snap-confine and once with ours from the confine-snapd package, and the
 # two sides are compared fact by fact; every difference must be one of the
 # deliberate ones (README, "Using it with snapd"). Then the package survives
@@ -23,8 +24,30 @@ useradd -m -u 1001 tester
 # A user's command, executed in place (no process in between, so a
 # background one's pid is the app's): as_user CMD...
 as_user=(setpriv --reuid=1001 --regid=1001 --init-groups env HOME=/home/tester USER=tester LOGNAME=tester)
-# A login shell, as a user's terminal has: /etc/profile.d applies.
-as_login() { runuser -l tester -c "$*"; }
+# A login shell, as a user's terminal has: /etc/profile.d applies:
+# as_login CMD. The login starts the user's systemd manager (user@1001),
+# and while its bus is there snap run puts the user's commands, however
+# started, in scopes of that manager; logind stops the manager some seconds
+# after the last session ended, and that SIGTERMs whatever runs in them (a
+# launch still in progress then ended with status 143 and no word). So the
+# session is ended here and the manager waited for, before the suite goes on.
+as_login() {
+	local rc i t=$SECONDS
+	runuser -l tester -c "$*"
+	rc=$?
+	loginctl terminate-user tester 2>/dev/null
+	for i in $(seq 1200); do
+		if [ -z "$(systemctl show -p ActiveState --value user@1001.service user-runtime-dir@1001.service | grep -vxE 'inactive|failed|')" ] &&
+			[ ! -e /run/user/1001 ]; then
+			echo "# tester's login ended, and its systemd manager with it ($(took $t))"
+			[ $rc = 0 ] || echo "cannot run the login shell's command: exit status $rc" >&2
+			return $rc
+		fi
+		sleep 0.1
+	done
+	echo "cannot see tester's systemd manager stop: $(systemctl show -p ActiveState user@1001.service user-runtime-dir@1001.service | tr '\n' ' ')" >&2
+	return 1
+}
 took() { echo "$((SECONDS - $1)) s"; }
 
 # snapd 2.57.6 writes no device checkpoints, but confine's own tools make
@@ -56,6 +79,13 @@ snapd_install "$in" hello layouts provider consumer hello-classic &&
 	pass "a strict app with a daemon and a hook, layouts, a content slot and plug, a classic app install ($(took $t))" ||
 	fail "the snaps install" "$(snap changes 2>&1 | tail -5)"
 
+# A second instance of the strict app, beside it (parallel instances, an
+# experimental feature of snapd).
+t=$SECONDS
+out=$(snap set system experimental.parallel-instances=true 2>&1 &&
+	snap install --dangerous --name hello_foo "$in/hello.snap" 2>&1 && snap list hello_foo 2>&1)
+expect_text "with parallel instances enabled, the strict app installs again as hello_foo ($(took $t))" "$out" "hello_foo "
+
 # daemon_pid: the daemon's pid once it runs as the app (up to 60 s).
 daemon_pid() {
 	local pid i
@@ -65,6 +95,27 @@ daemon_pid() {
 		sleep 0.5
 	done
 	echo "$pid"
+}
+
+# instances: hello and hello_foo, two instances of one snap, as root and as
+# a user: each writes a marker in its /tmp and in its data directory (root:
+# $SNAP_DATA, a user: $SNAP_USER_DATA), then each reads both back; last,
+# where the markers are on the host.
+instances() {
+	local who s data run
+	for who in root user; do
+		if [ $who = root ]; then run=() data='$SNAP_DATA'; else run=("${as_user[@]}") data='$SNAP_USER_DATA'; fi
+		for s in hello hello_foo; do
+			"${run[@]}" snap run --shell $s -c "rm -f /tmp/mark-$who $data/mark-$who && echo $s >/tmp/mark-$who && echo $s >$data/mark-$who" 2>&1
+		done
+		for s in hello hello_foo; do
+			echo "$who $s: $("${run[@]}" snap run --shell $s -c \
+				"echo \$SNAP_INSTANCE_NAME \$SNAP_NAME \$SNAP_DATA \$SNAP_USER_DATA, /tmp: \$(cat /tmp/mark-$who), data: \$(cat $data/mark-$who)" 2>&1)"
+		done
+	done
+	for s in hello hello_foo; do
+		echo "host $s: $(cat /var/snap/$s/x1/mark-root 2>&1) $(cat /home/tester/snap/$s/x1/mark-user 2>&1)"
+	done
 }
 
 # One side's observations, one file each, in $obs/SIDE.
@@ -88,6 +139,7 @@ observe() {
 	start_app pid "${as_user[@]}" snap run layouts wait
 	describe "$pid" >"$d/layouts-user.state"
 	stop_app "$pid"
+	instances >"$d/instances.out" 2>&1
 	snap run hello-classic >"$d/classic-root.out" 2>&1
 	"${as_user[@]}" snap run hello-classic >"$d/classic-user.out" 2>&1
 	start_app pid "${as_user[@]}" snap run --shell hello-classic -c 'exec sleep 600'
@@ -114,6 +166,7 @@ observe() {
 	# from the daemon's unit and from a hook snapd runs.
 	install -m 0666 /dev/null /tmp/snap-reexec.log
 	as_login 'snap run hello >/dev/null 2>&1'
+	echo "login shell: exit status $?" >"$d/login.out"
 	systemctl restart snap.hello.daemon.service
 	daemon_pid >/dev/null
 	snap set hello greeting="hello again"
@@ -192,7 +245,7 @@ out=$(SNAP_CONFINE_DEBUG=1 snap run hello 2>&1 >/dev/null)
 expect_text "ours goes by snapd's version, not by the checkpoint directory, and waits for nothing ($(took $t))" "$out" \
 	"snapd 2.57 (/usr/lib/snapd/info) predates device checkpoints"
 # Ours builds its own namespaces (it would join Debian's, which are fresh).
-for s in hello layouts consumer; do /usr/lib/snapd/snap-discard-ns $s; done
+for s in hello hello_foo layouts consumer; do /usr/lib/snapd/snap-discard-ns $s; done
 t=$SECONDS
 observe ours
 pass "our snap-confine runs everything ($(took $t))"
@@ -263,6 +316,27 @@ echo "# the content plug, Debian's then ours:"
 sed 's/^/#   /' "$obs/debian/content.out" "$obs/ours/content.out"
 echo "# the differences, Debian's (<) and ours (>):"
 (cd "$obs" && diff -r debian ours | sed 's/^/#   /')
+
+# Each instance has its own /tmp and data, as root and as a user, on both
+# sides (the files are compared above): hello_foo sees its own data as
+# /var/snap/hello; a user's data keeps the instance's name.
+instances_want="root hello: hello hello /var/snap/hello/x1 /root/snap/hello/x1, /tmp: hello, data: hello
+root hello_foo: hello_foo hello /var/snap/hello/x1 /root/snap/hello_foo/x1, /tmp: hello_foo, data: hello_foo
+user hello: hello hello /var/snap/hello/x1 /home/tester/snap/hello/x1, /tmp: hello, data: hello
+user hello_foo: hello_foo hello /var/snap/hello/x1 /home/tester/snap/hello_foo/x1, /tmp: hello_foo, data: hello_foo
+host hello: hello hello
+host hello_foo: hello_foo hello_foo"
+for side in debian ours; do
+	out=$(cat "$obs/$side/instances.out")
+	if [ "$out" = "$instances_want" ]; then
+		pass "$side: hello and hello_foo each see their own /tmp and data, as root and as a user"
+	else
+		fail "$side: hello and hello_foo each see their own /tmp and data, as root and as a user" \
+			"expected:" "$instances_want" "got:" "$out"
+	fi
+	expect_line "$side: the login shell's command ran, and the login's systemd manager ended before the suite went on" \
+		"$(cat "$obs/$side/login.out")" "login shell: exit status 0"
+done
 
 # The settings reach every way snap run is started.
 expect_line "Debian's: snap run re-executes into the snapd snap from a login shell" "$(cat "$obs/debian/reexec.out")" "login shell: 1"
