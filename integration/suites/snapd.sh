@@ -115,12 +115,19 @@ instances() {
 	done
 	for s in hello hello_foo; do
 		echo "host $s: $(cat /var/snap/$s/x1/mark-root 2>&1) $(cat /home/tester/snap/$s/x1/mark-user 2>&1)"
+		# Nothing left for the other checks (the hook counts its /tmp).
+		rm -f /tmp/snap-private-tmp/snap.$s/tmp/mark-* /var/snap/$s/x1/mark-root /home/tester/snap/$s/x1/mark-user
 	done
 }
 
 # One side's observations, one file each, in $obs/SIDE.
 observe() {
-	local d=$obs/$1 pid upid npid
+	local d=$obs/$1 pid upid npid s
+	# Each side builds its own namespaces: the ones made while the snaps
+	# installed predate the shared /snap and /var/snap that the launcher
+	# makes once parallel instances are on, and that mount propagated into
+	# them a second time.
+	for s in hello hello_foo layouts consumer; do /usr/lib/snapd/snap-discard-ns $s; done
 	snap run hello >"$d/hello-root.out" 2>&1
 	"${as_user[@]}" snap run hello >"$d/hello-user.out" 2>&1
 	start_app pid snap run --shell hello -c 'exec sleep 600'
@@ -244,8 +251,6 @@ t=$SECONDS
 out=$(SNAP_CONFINE_DEBUG=1 snap run hello 2>&1 >/dev/null)
 expect_text "ours goes by snapd's version, not by the checkpoint directory, and waits for nothing ($(took $t))" "$out" \
 	"snapd 2.57 (/usr/lib/snapd/info) predates device checkpoints"
-# Ours builds its own namespaces (it would join Debian's, which are fresh).
-for s in hello hello_foo layouts consumer; do /usr/lib/snapd/snap-discard-ns $s; done
 t=$SECONDS
 observe ours
 pass "our snap-confine runs everything ($(took $t))"
