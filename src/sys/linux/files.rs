@@ -96,27 +96,53 @@ pub(super) fn readlinkat(dir: BorrowedFd<'_>, name: &OsStr) -> Result<OsString> 
     nix::fcntl::readlinkat(dir, name).context(|| format!("read the link {}", name.to_string_lossy()))
 }
 
+/// Reads a directory with `getdents64` straight into one buffer: one
+/// `openat` of `.`, the reads until the end, one `close` (libc's
+/// `fdopendir` adds an `fstat`, two `fcntl`s and an `lseek`). The kind of
+/// each entry comes from `d_type`; nothing is followed or stat'ed.
 pub(super) fn read_dir(dir: BorrowedFd<'_>) -> Result<Vec<(OsString, EntryKind)>> {
     let fd = nix::fcntl::openat(dir, ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
         .context(|| "open a directory")?;
-    let mut d = nix::dir::Dir::from_fd(fd).context(|| "read a directory")?;
+    let mut buf = vec![0u8; 32 * 1024];
     let mut out = Vec::new();
-    for entry in d.iter() {
-        let entry = entry.context(|| "read a directory")?;
-        let name = OsStr::from_bytes(entry.file_name().to_bytes()).to_os_string();
-        if name == "." || name == ".." {
-            continue;
-        }
-        let kind = match entry.file_type() {
-            Some(nix::dir::Type::Directory) => EntryKind::Dir,
-            Some(nix::dir::Type::Symlink) => EntryKind::Symlink,
-            Some(nix::dir::Type::File) => EntryKind::File,
-            _ => EntryKind::Other,
+    loop {
+        // SAFETY: getdents64 writes at most `buf.len()` bytes into `buf`,
+        // which outlives the call; `fd` is an open directory.
+        let n = unsafe { libc::syscall(libc::SYS_getdents64, fd.as_raw_fd(), buf.as_mut_ptr(), buf.len()) };
+        let n = match Errno::result(n) {
+            Err(Errno::EINTR) => continue,
+            other => other.context(|| "read a directory")?,
         };
-        out.push((name, kind));
+        if n == 0 {
+            break;
+        }
+        parse_dirents(buf.get(..usize::try_from(n).unwrap_or(0)).unwrap_or(&[]), &mut out);
     }
     out.sort();
     Ok(out)
+}
+
+/// The entries of a `getdents64` buffer (`struct linux_dirent64`: inode
+/// (8 bytes), offset (8), record length (2), type (1), name (NUL ended)),
+/// without `.` and `..`. A malformed record ends the buffer.
+fn parse_dirents(mut buf: &[u8], out: &mut Vec<(OsString, EntryKind)>) {
+    const NAME_AT: usize = 19;
+    while let Some(&[lo, hi]) = buf.get(16..18) {
+        let reclen = usize::from(u16::from_ne_bytes([lo, hi]));
+        let Some(record) = buf.get(..reclen).filter(|_| reclen > NAME_AT) else { return };
+        let name = record.get(NAME_AT..).unwrap_or(&[]);
+        let name = name.split(|c| *c == 0).next().unwrap_or(&[]);
+        if name != b"." && name != b".." && !name.is_empty() {
+            let kind = match record.get(18).copied() {
+                Some(libc::DT_DIR) => EntryKind::Dir,
+                Some(libc::DT_LNK) => EntryKind::Symlink,
+                Some(libc::DT_REG) => EntryKind::File,
+                _ => EntryKind::Other,
+            };
+            out.push((OsStr::from_bytes(name).to_os_string(), kind));
+        }
+        buf = buf.get(reclen..).unwrap_or(&[]);
+    }
 }
 
 pub(super) fn write_all(fd: BorrowedFd<'_>, data: &[u8]) -> Result<()> {
@@ -174,4 +200,71 @@ pub(super) fn statfs(fd: BorrowedFd<'_>) -> Result<FsInfo> {
         nodev: flags.contains(FsFlags::ST_NODEV),
         noexec: flags.contains(FsFlags::ST_NOEXEC),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    fn record(name: &[u8], kind: u8) -> Vec<u8> {
+        let len = (19 + name.len() + 1).div_ceil(8) * 8;
+        let mut r = vec![0u8; len];
+        r[16..18].copy_from_slice(&u16::try_from(len).unwrap().to_ne_bytes());
+        r[18] = kind;
+        r[19..19 + name.len()].copy_from_slice(name);
+        r
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    fn dirents_are_parsed_without_dot_entries_and_a_bad_record_ends_the_buffer() {
+        let mut buf = [record(b".", libc::DT_DIR), record(b"..", libc::DT_DIR), record(b"lib", libc::DT_LNK)].concat();
+        buf.extend(record(b"libcuda.so.580.159.04", libc::DT_REG));
+        buf.extend(record(b"vdpau", libc::DT_DIR));
+        buf.extend(record(b"fifo", libc::DT_FIFO));
+        let mut out = Vec::new();
+        parse_dirents(&buf, &mut out);
+        let kinds: Vec<(&str, EntryKind)> = out.iter().map(|(n, k)| (n.to_str().unwrap(), *k)).collect();
+        assert_eq!(
+            kinds,
+            [("lib", EntryKind::Symlink), ("libcuda.so.580.159.04", EntryKind::File), ("vdpau", EntryKind::Dir), ("fifo", EntryKind::Other)]
+        );
+        // A record length of zero, or past the end, stops the parse.
+        let mut bad = record(b"a", libc::DT_REG);
+        bad[16..18].copy_from_slice(&0u16.to_ne_bytes());
+        out.clear();
+        parse_dirents(&[bad, record(b"b", libc::DT_REG)].concat(), &mut out);
+        assert!(out.is_empty());
+        let mut long = record(b"c", libc::DT_REG);
+        long[16..18].copy_from_slice(&4096u16.to_ne_bytes());
+        parse_dirents(&long, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn a_large_directory_reads_as_std_reads_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_string_lossy().into_owned();
+        for i in 0..1500 {
+            std::fs::write(format!("{dir}/file-with-a-long-name-{i:05}"), b"").unwrap();
+        }
+        std::fs::create_dir(format!("{dir}/sub")).unwrap();
+        std::os::unix::fs::symlink("sub", format!("{dir}/link")).unwrap();
+        let fd = nix::fcntl::open(dir.as_str(), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()).unwrap();
+        let got = read_dir(fd.as_fd()).unwrap();
+        let mut want: Vec<(OsString, EntryKind)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let t = e.file_type().unwrap();
+                let kind = if t.is_symlink() { EntryKind::Symlink } else if t.is_dir() { EntryKind::Dir } else { EntryKind::File };
+                (e.file_name(), kind)
+            })
+            .collect();
+        want.sort();
+        assert_eq!(got.len(), 1502);
+        assert_eq!(got, want);
+    }
 }
