@@ -19,7 +19,7 @@ mod tests;
 
 use crate::error::Result;
 use crate::fs::{open_path, read_trusted_file, Trust};
-use crate::rootfs::plan::{Link, Step};
+use crate::rootfs::plan::{FarmFile, FarmStep, Link, Step};
 use crate::sys::Sys;
 pub use farm::{Farm, FarmLink, HOSTFS};
 pub use layout::{BindDir, Libraries, Rule};
@@ -203,24 +203,22 @@ pub fn steps(plan: &GpuPlan, scratch: &str) -> Vec<Step> {
         }
     }
     for farm in plan.farms() {
-        let dir = inside(&farm.dir);
-        out.push(Step::Tmpfs { target: dir.clone(), data: FARM_TMPFS_OPTIONS.into() });
-        for sub in &farm.subdirs {
-            out.push(Step::Mkdir { path: format!("{dir}/{sub}"), mode: 0o755 });
-        }
-        // One step per directory: each is opened once for all its links.
-        let mut by_dir: std::collections::BTreeMap<String, Vec<Link>> = std::collections::BTreeMap::new();
-        for link in &farm.links {
-            let (sub, name) = match link.name.rsplit_once('/') {
-                Some((sub, name)) => (format!("{dir}/{sub}"), name),
-                None => (dir.clone(), link.name.as_str()),
-            };
-            by_dir.entry(sub).or_default().push(Link { name: name.to_string(), target: link.target.clone() });
-        }
-        out.extend(by_dir.into_iter().map(|(dir, links)| Step::Links { dir, links }));
+        // The links of the farm's top first, then those of each
+        // subdirectory: each directory is opened once for all its links.
+        let mut links: Vec<(Option<&str>, Link)> = farm
+            .links
+            .iter()
+            .map(|l| (l.name.rsplit_once('/').map(|(sub, _)| sub), Link { name: l.name.clone(), target: l.target.clone() }))
+            .collect();
+        links.sort_by(|a, b| a.0.cmp(&b.0));
         let manifest: String = farm.host_dirs().iter().map(|d| format!("{d}\n")).collect();
-        out.push(Step::WriteFile { path: format!("{dir}/{MANIFEST}"), content: manifest });
-        out.push(Step::RemountReadOnly { target: dir, noexec: true });
+        out.push(Step::Farm(FarmStep {
+            target: inside(&farm.dir),
+            data: FARM_TMPFS_OPTIONS.into(),
+            subdirs: farm.subdirs.clone(),
+            links: links.into_iter().map(|(_, l)| l).collect(),
+            files: vec![FarmFile { name: MANIFEST.into(), content: manifest }],
+        }));
     }
     out
 }

@@ -8,7 +8,7 @@
 //! `pivot_root` the new root is `/` anyway. A failed mount is reported as
 //! the mount(8) command it would have been.
 
-use super::plan::{Propagation, Step};
+use super::plan::{FarmStep, Propagation, Step};
 use crate::error::{Context, Error, Result};
 use crate::fs::components;
 use crate::sys::{Source, Sys};
@@ -113,6 +113,43 @@ fn split_options(options: &str) -> (MsFlags, String) {
     (flags, data.join(","))
 }
 
+/// [`Step::Farm`]: the tmpfs mounted on the mount point, then everything
+/// made relative to the tmpfs root (the mount point opened again after the
+/// mount), and that root remounted read-only.
+fn make_farm<S: Sys>(sys: &S, at: Resolver<'_>, step: &Step, farm: &FarmStep) -> Result<()> {
+    let dir_flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
+    let under = at.open(sys, &farm.target, dir_flags).context(|| step)?;
+    let (flags, data) = split_options(&farm.data);
+    sys.mount(Source::Path("tmpfs"), under.as_fd(), &farm.target, Some("tmpfs"), flags, Some(&data))
+        .map_err(|e| failed(step, e))?;
+    drop(under);
+    let top = at.open(sys, &farm.target, dir_flags).context(|| step)?;
+    let mut subdirs: Vec<(&str, OwnedFd)> = Vec::with_capacity(farm.subdirs.len());
+    for sub in &farm.subdirs {
+        let what = || format!("perform operation: mkdir -m 0755 {}/{sub}", farm.target);
+        sys.mkdirat(top.as_fd(), OsStr::new(sub), Mode::from_bits_truncate(0o755)).map_err(|e| Error::errno(what(), e))?;
+        subdirs.push((sub, sys.openat(top.as_fd(), OsStr::new(sub), dir_flags, Mode::empty()).context(what)?));
+    }
+    for link in &farm.links {
+        let what = || format!("perform operation: ln -s {} {}/{}", link.target, farm.target, link.name);
+        let (dir, name) = match link.name.split_once('/') {
+            Some((sub, name)) => (subdirs.iter().find(|(s, _)| *s == sub).map(|(_, fd)| fd.as_fd()), name),
+            None => (Some(top.as_fd()), link.name.as_str()),
+        };
+        let dir = dir.ok_or_else(|| Error::because(what(), "its directory is not one of the farm's"))?;
+        sys.symlinkat(&link.target, dir, OsStr::new(name)).map_err(|e| Error::errno(what(), e))?;
+    }
+    for file in &farm.files {
+        let what = || format!("perform operation: write {}/{}", farm.target, file.name);
+        let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;
+        let fd = sys.openat(top.as_fd(), OsStr::new(&file.name), flags, Mode::from_bits_truncate(0o644)).context(what)?;
+        sys.write_all(fd.as_fd(), file.content.as_bytes()).context(what)?;
+    }
+    let flags =
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    sys.mount(Source::None, top.as_fd(), &farm.target, None, flags, None).map_err(|e| failed(step, e))
+}
+
 /// Runs one step. Returns false when an optional bind was skipped.
 pub fn apply_step<S: Sys>(sys: &S, at: Resolver<'_>, step: &Step) -> Result<bool> {
     if let Step::Bind { source, target, recursive, optional } = step {
@@ -173,20 +210,7 @@ fn other_step<S: Sys>(sys: &S, at: Resolver<'_>, step: &Step) -> Result<()> {
             let (dir, name) = at.parent(sys, path).context(|| step)?;
             sys.symlinkat(target, dir.as_fd(), OsStr::new(name)).map_err(|e| failed(step, e))
         }
-        Step::Links { dir, links } => {
-            let fd = at.open(sys, dir, OFlag::O_PATH | OFlag::O_DIRECTORY).context(|| step)?;
-            for link in links {
-                sys.symlinkat(&link.target, fd.as_fd(), OsStr::new(&link.name))
-                    .map_err(|e| Error::errno(format!("perform operation: ln -s {} {dir}/{}", link.target, link.name), e))?;
-            }
-            Ok(())
-        }
-        Step::WriteFile { path, content } => {
-            let (dir, name) = at.parent(sys, path).context(|| step)?;
-            let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;
-            let fd = sys.openat(dir.as_fd(), OsStr::new(name), flags, Mode::from_bits_truncate(0o644)).context(|| step)?;
-            sys.write_all(fd.as_fd(), content.as_bytes()).context(|| step)
-        }
+        Step::Farm(farm) => make_farm(sys, at, step, farm),
         Step::File { path } => {
             let (dir, name) = at.parent(sys, path).context(|| step)?;
             let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY;
@@ -310,5 +334,38 @@ mod tests {
             *sys.mounted_at.borrow(),
             ["/srv/var/snap".to_string(), S.to_string(), format!("{S}/srv/var/lib/snapd/hostfs"), "/srv/var/snap".to_string()]
         );
+    }
+
+    #[test]
+    fn a_farm_is_mounted_filled_and_made_read_only_from_one_step() {
+        use crate::rootfs::plan::{FarmFile, FarmStep, Link};
+        let sys = FakeSys::new();
+        let gl = format!("{S}/var/lib/snapd/lib/gl");
+        sys.dir(&gl, 0o755);
+        let link = |name: &str, target: &str| Link { name: name.into(), target: target.into() };
+        let mut farm = FarmStep {
+            target: gl.clone(),
+            data: "nosuid,nodev,noexec,mode=0755".into(),
+            subdirs: vec!["vdpau".into()],
+            links: vec![link("libcuda.so.1", "libcuda.so.9"), link("vdpau/libvdpau_nvidia.so.1", "/h/libvdpau_nvidia.so.9")],
+            files: vec![FarmFile { name: ".manifest".into(), content: "/h\n".into() }],
+        };
+        apply(&sys, &[Step::Farm(farm.clone())], Some(S)).unwrap();
+        assert_eq!(std::fs::read_link(sys.path(&format!("{gl}/libcuda.so.1"))).unwrap().to_str(), Some("libcuda.so.9"));
+        assert_eq!(
+            std::fs::read_link(sys.path(&format!("{gl}/vdpau/libvdpau_nvidia.so.1"))).unwrap().to_str(),
+            Some("/h/libvdpau_nvidia.so.9")
+        );
+        assert_eq!(std::fs::read_to_string(sys.path(&format!("{gl}/.manifest"))).unwrap(), "/h\n");
+        let calls = sys.calls();
+        let at = |want: &str| calls.iter().position(|c| c.starts_with(want)).unwrap_or_else(|| panic!("missing {want}: {calls:#?}"));
+        assert!(at("mount(tmpfs") < at("mkdirat(vdpau") && at("mkdirat(vdpau") < at("symlinkat(libcuda.so.9"));
+        assert!(at("openat(.manifest)") < at("mount(-"), "{calls:#?}");
+        // A link in a directory the farm does not make is refused.
+        let sys = FakeSys::new();
+        sys.dir(&gl, 0o755);
+        farm.links.push(link("gbm/nvidia-drm_gbm.so", "../libnvidia-allocator.so.1"));
+        let e = apply(&sys, &[Step::Farm(farm)], Some(S)).unwrap_err().to_string();
+        assert!(e.contains("its directory is not one of the farm's"), "{e}");
     }
 }

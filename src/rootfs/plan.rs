@@ -49,12 +49,12 @@ pub enum Step {
     Mkdir { path: String, mode: u32 },
     /// Creates a symlink `path` pointing at `target` (root-owned).
     Symlink { path: String, target: String },
-    /// Creates many symlinks in the directory `dir` (opened once).
-    Links { dir: String, links: Vec<Link> },
     /// Creates an empty regular file (root-owned, 0644), a mount point for a file.
     File { path: String },
-    /// Creates a regular file (root-owned, 0644) holding `content`.
-    WriteFile { path: String, content: String },
+    /// A tmpfs filled with directories, symlinks and small files, then
+    /// made read-only: a GPU library farm, done from one descriptor of its
+    /// mount point.
+    Farm(FarmStep),
     /// Sets the mode of an existing directory.
     Chmod { path: String, mode: u32 },
     /// Creates a host directory 0755 root:root if it is missing (for the
@@ -95,12 +95,8 @@ impl fmt::Display for Step {
             }
             Step::Mkdir { path, mode } => write!(f, "mkdir -m {mode:04o} {path}"),
             Step::Symlink { path, target } => write!(f, "ln -s {target} {path}"),
-            Step::Links { dir, links } => {
-                let lines: Vec<String> = links.iter().map(|l| format!("ln -s {} {dir}/{}", l.target, l.name)).collect();
-                write!(f, "{}", lines.join("\n"))
-            }
+            Step::Farm(farm) => write!(f, "{farm}"),
             Step::File { path } => write!(f, "touch {path}"),
-            Step::WriteFile { path, content } => write!(f, "printf %s {content:?} > {path}"),
             Step::Chmod { path, mode } => write!(f, "chmod {mode:04o} {path}"),
             Step::EnsureHostDir { path } => write!(f, "mkdir -p -m 0755 {path}"),
             Step::EnsureHostfs { path } => write!(f, "mkdir -p -m 0755 {path}"),
@@ -111,11 +107,52 @@ impl fmt::Display for Step {
     }
 }
 
-/// One symlink of [`Step::Links`]: `dir/name` pointing at `target`.
+/// One symlink of a [`FarmStep`]: `name` (relative to the farm, at most
+/// one subdirectory down) pointing at `target`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub name: String,
     pub target: String,
+}
+
+/// A regular file of a [`FarmStep`] (root-owned, 0644): `name` relative to
+/// the farm, holding `content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FarmFile {
+    pub name: String,
+    pub content: String,
+}
+
+/// [`Step::Farm`]: `mount -t tmpfs -o data tmpfs target`, the directories
+/// `subdirs` (0755), the `links` and the `files` in it, then
+/// `mount -o remount,bind,ro,nosuid,nodev,noexec target`. The mount point is
+/// opened once: its parent is resolved as every step's path is, the tmpfs
+/// root is opened from there after the mount, and everything is made
+/// relative to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FarmStep {
+    pub target: String,
+    pub data: String,
+    pub subdirs: Vec<String>,
+    pub links: Vec<Link>,
+    pub files: Vec<FarmFile>,
+}
+
+impl fmt::Display for FarmStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dir = &self.target;
+        writeln!(f, "mount -t tmpfs -o {} tmpfs {dir}", self.data)?;
+        for sub in &self.subdirs {
+            writeln!(f, "mkdir -m 0755 {dir}/{sub}")?;
+        }
+        for l in &self.links {
+            writeln!(f, "ln -s {} {dir}/{}", l.target, l.name)?;
+        }
+        for file in &self.files {
+            writeln!(f, "printf %s {:?} > {dir}/{}", file.content, file.name)?;
+        }
+        write!(f, "mount -o remount,bind,ro,nosuid,nodev,noexec {dir}")
+    }
 }
 
 /// How a host directory is bound into the snap's root.

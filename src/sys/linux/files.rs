@@ -204,6 +204,7 @@ pub(super) fn statfs(fd: BorrowedFd<'_>) -> Result<FsInfo> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use std::os::fd::AsFd;
 
@@ -217,7 +218,6 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
     fn dirents_are_parsed_without_dot_entries_and_a_bad_record_ends_the_buffer() {
         let mut buf = [record(b".", libc::DT_DIR), record(b"..", libc::DT_DIR), record(b"lib", libc::DT_LNK)].concat();
         buf.extend(record(b"libcuda.so.580.159.04", libc::DT_REG));
@@ -243,7 +243,6 @@ mod tests {
     }
 
     #[test]
-    #[allow(clippy::unwrap_used)]
     fn a_large_directory_reads_as_std_reads_it() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_string_lossy().into_owned();
