@@ -214,13 +214,24 @@ fn file_name(path: &str) -> &str {
 /// Adds the entries of one source directory (already resolved and trusted)
 /// to `links`.
 fn gather_source(view: &dyn HostView, root: &str, gather: &Gather<'_>, farm: &mut Farm, links: &mut BTreeMap<String, FarmLink>) {
-    let Some(top) = view.list(root) else {
+    let mut glob_dirs: Vec<&str> = gather.globs.iter().filter_map(|g| g.rsplit_once('/').map(|(d, _)| d)).collect();
+    glob_dirs.sort_unstable();
+    glob_dirs.dedup();
+    // Only the subdirectories the globs name are looked into when no glob
+    // and no version looks at the source's own names (the Vulkan and EGL
+    // farms): each is then looked up by name, not found by listing.
+    let own_names = gather.all_subdirs || gather.version.is_some() || gather.globs.iter().any(|g| !g.contains('/'));
+    let top = if own_names {
+        view.list(root)
+    } else {
+        Some(glob_dirs.iter().filter(|d| view.entry(root, d).is_some_and(|n| n.kind == NodeKind::Dir)).map(|d| (d.to_string(), EntryKind::Dir)).collect())
+    };
+    let Some(top) = top else {
         farm.notes.push(format!("{root}: cannot be listed"));
         return;
     };
     // The names looked at: the source's own, and those of the
     // subdirectories looked into, relative to the source.
-    let glob_dirs: Vec<&str> = gather.globs.iter().filter_map(|g| g.rsplit_once('/').map(|(d, _)| d)).collect();
     let mut names: Vec<(String, EntryKind)> = Vec::with_capacity(top.len());
     for (name, kind) in top {
         if kind == EntryKind::Dir && (gather.all_subdirs || glob_dirs.contains(&name.as_str())) {

@@ -51,7 +51,9 @@ pub(super) fn lstatat(dir: BorrowedFd<'_>, name: &OsStr) -> Result<FileStat> {
 
 pub(super) fn read_bounded(fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
+    // The chunk doubles while the reads fill it, up to 64 KiB: a small
+    // file takes one read, the ld.so cache a few.
+    let mut chunk = vec![0u8; 8192];
     loop {
         let n = match unistd::read(fd, &mut chunk) {
             Err(Errno::EINTR) => continue,
@@ -61,6 +63,9 @@ pub(super) fn read_bounded(fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
             return Ok(buf);
         }
         buf.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+        if n == chunk.len() && chunk.len() < 64 * 1024 && buf.len() <= max {
+            chunk.resize(chunk.len() * 2, 0);
+        }
         if buf.len() > max {
             return Err(Error::because("read a file", format!("it is larger than {max} bytes")));
         }
