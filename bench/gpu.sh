@@ -11,8 +11,11 @@
 # manifests. Prints hyperfine's results and tables of medians with the
 # difference to the same launcher without a driver, then the medians of the
 # launcher's own step timings (SNAP_CONFINE_DEBUG) over as many cold
-# launches of each shape: the survey of the driver, the namespace built with
-# its farms, the whole launcher; a busy machine disturbs these far less.
+# launches of each shape: the survey of the driver, the root file system
+# built with its farms (the two together are the GPU step), the whole
+# launcher; a busy machine disturbs these far less. Last, the floor
+# (bench/gpu-floor.c): the survey's and the farms' unavoidable system calls
+# alone, on the toolkit layout's 70-odd entries.
 # Everything happens in a private mount and PID namespace (tmpfs over
 # /sys/module, /usr/local, /snap, /run/snapd, /var/lib/snapd and /tmp, an
 # overlay over the multiarch directories), so the host is untouched.
@@ -33,6 +36,7 @@ echo /usr/local/nvidia/lib64 >"$work/ld.so.conf"
 echo @unrestricted >"$work/unrestricted.src"
 "$libexec/confine-seccomp" compile "$work/unrestricted.src" "$work/snap.ours.app.bin2"
 /usr/lib/snapd/snap-seccomp compile "$work/unrestricted.src" "$work/snap.debian.app.bin"
+gcc -O2 -Wall -o "$work/gpu-floor" bench/gpu-floor.c
 
 cat >"$work/run.sh" <<SCRIPT
 set -euo pipefail
@@ -78,12 +82,15 @@ hyperfine -N -i --runs $runs --warmup 5 --export-json $work/results.json \\
 	--prepare "sh -c 'rm -f \$v; /usr/lib/snapd/snap-discard-ns debian'" --command-name "debian, no driver" "\$debian" \\
 	--prepare "sh -c 'echo 580.159.04 >\$v; /usr/lib/snapd/snap-discard-ns debian'" --command-name "debian, toolkit layout" "\$debian" \\
 	--prepare "sh -c 'echo 535.183.01 >\$v; /usr/lib/snapd/snap-discard-ns debian'" --command-name "debian, multiarch layout" "\$debian"
+# The floor: the survey's and the farms' unavoidable system calls alone.
+mkdir -p $work/floor/gl $work/floor/vulkan $work/floor/glvnd
+$work/gpu-floor /usr/local/nvidia/lib64 $work/floor $runs >$work/floor.md
 # Where the time goes: the launcher's own step timings (SNAP_CONFINE_DEBUG),
 # which a busy machine disturbs far less than the whole launch.
-for shape in none toolkit multiarch; do
-	case \$shape in none) set_v="rm -f \$v" ;; toolkit) set_v="echo 580.159.04 >\$v" ;; multiarch) set_v="echo 535.183.01 >\$v" ;; esac
-	sh -c "\$set_v"
-	for i in \$(seq $runs); do
+# The shapes take turns, so that a burst of load elsewhere falls on all three.
+for i in \$(seq $runs); do
+	for shape in none toolkit multiarch; do
+		case \$shape in none) rm -f \$v ;; toolkit) echo 580.159.04 >\$v ;; multiarch) echo 535.183.01 >\$v ;; esac
 		$libexec/snap-discard-ns ours
 		SNAP_CONFINE_DEBUG=1 \$ours 2>>$work/steps.\$shape >/dev/null
 	done
@@ -112,7 +119,7 @@ import re, statistics, sys
 work, runs = sys.argv[1], sys.argv[2]
 step = re.compile(r"DEBUG: step (.+?): ([0-9.]+) ms \(at ([0-9.]+) ms\)")
 def medians(shape):
-    survey, build, total = [], [], []
+    survey, rootfs, both, total = [], [], [], []
     run = {}
     for line in open(f"{work}/steps.{shape}"):
         m = step.search(line)
@@ -121,15 +128,22 @@ def medians(shape):
         name, took, at = m.group(1), float(m.group(2)), float(m.group(3))
         run[name] = took
         if name == "apply the policy":
-            survey.append(run.get("survey the GPU driver", 0.0))
-            build.append(run.get("build the snap's mount namespace", 0.0) + run.get("survey the GPU driver", 0.0))
-            total.append(at)
+            s, r = run.get("survey the GPU driver", 0.0), run.get("build the root file system", 0.0)
+            survey.append(s)
+            rootfs.append(r)
+            both.append(s + r)
+            # The freezer cgroup's join waits on the kernel (RCU), and is
+            # the noisiest step: left out of the whole.
+            total.append(at - run.get("join the freezer cgroup", 0.0))
             run = {}
-    return [statistics.median(x) if x else float("nan") for x in (survey, build, total)]
-print(f"\n| ours, cold, launcher's own timings (median of {runs}) | GPU survey | namespace built (with survey) | whole launcher |")
-print("| --- | ---: | ---: | ---: |")
+    return [statistics.median(x) if x else float("nan") for x in (survey, rootfs, both, total)]
+print(f"\n| ours, cold, launcher's own timings (median of {runs}) | GPU survey | root file system built (farms included) | the two: the GPU step | whole launcher but the freezer join |")
+print("| --- | ---: | ---: | ---: | ---: |")
 rows = {s: medians(s) for s in ("none", "toolkit", "multiarch")}
 for shape, label in (("none", "no driver"), ("toolkit", "toolkit layout (ld.so cache)"), ("multiarch", "multiarch layout")):
-    sv, b, t = rows[shape]
-    print(f"| {label} | {sv:.3f} ms | {b:.3f} ms ({b - rows['none'][1]:+.3f}) | {t:.3f} ms ({t - rows['none'][2]:+.3f}) |")
+    sv, r, b, t = rows[shape]
+    n = rows["none"]
+    print(f"| {label} | {sv:.3f} ms | {r:.3f} ms ({r - n[1]:+.3f}) | {b:.3f} ms (**{b - n[2]:+.3f}**) | {t:.3f} ms ({t - n[3]:+.3f}) |")
 PY
+echo
+cat "$work/floor.md"

@@ -279,6 +279,9 @@ fn build<S: Sys>(
     debug: &Debug,
 ) -> Result<()> {
     unshare_newer_than(sys, proc, original, debug)?;
+    // A step of its own: the copy of every mount is not the GPU survey's
+    // (the next step's when a driver is loaded) nor the root file system's.
+    debug.step("unshare the mount namespace");
     rootfs::build(sys, instance, base, setup.launcher_dir, &setup.homedirs, debug)?;
     debug.step("build the root file system");
     update_ns::apply(sys, proc, setup.tool.as_ref(), &setup.calls.system, instance, debug)?;
