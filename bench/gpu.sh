@@ -15,7 +15,8 @@
 # built with its farms (the two together are the GPU step), the whole
 # launcher; a busy machine disturbs these far less. Last, the floor
 # (bench/gpu-floor.c): the survey's and the farms' unavoidable system calls
-# alone, on the toolkit layout's 70-odd entries.
+# alone, on the toolkit layout's 70-odd entries, in a loop and once per
+# process (as a launch pays them).
 # Everything happens in a private mount and PID namespace (tmpfs over
 # /sys/module, /usr/local, /snap, /run/snapd, /var/lib/snapd and /tmp, an
 # overlay over the multiarch directories), so the host is untouched.
@@ -85,6 +86,8 @@ hyperfine -N -i --runs $runs --warmup 5 --export-json $work/results.json \\
 # The floor: the survey's and the farms' unavoidable system calls alone.
 mkdir -p $work/floor/gl $work/floor/vulkan $work/floor/glvnd
 $work/gpu-floor /usr/local/nvidia/lib64 $work/floor $runs >$work/floor.md
+# ... and once per process, as a launcher pays them (cold caches, first faults).
+for i in \$(seq $runs); do $work/gpu-floor /usr/local/nvidia/lib64 $work/floor 1 | tail -n1; done >$work/floor-cold.md
 # Where the time goes: the launcher's own step timings (SNAP_CONFINE_DEBUG),
 # which a busy machine disturbs far less than the whole launch.
 # The shapes take turns, so that a burst of load elsewhere falls on all three.
@@ -147,3 +150,9 @@ for shape, label in (("none", "no driver"), ("toolkit", "toolkit layout (ld.so c
 PY
 echo
 cat "$work/floor.md"
+python3 - "$work/floor-cold.md" "$runs" <<'PY'
+import statistics, sys
+rows = [[c.strip() for c in line.split("|") if c.strip()] for line in open(sys.argv[1])]
+col = lambda i: statistics.median(float(r[i].split()[0]) for r in rows)
+print(f"| once per process (median of {sys.argv[2]} processes) | {col(1):.3f} ms | {col(2):.3f} ms | {col(3):.3f} ms |")
+PY
