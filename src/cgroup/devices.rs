@@ -369,22 +369,24 @@ impl DeviceCgroup {
         }
     }
 
-    /// Puts this process (and so the app) under the device cgroup.
-    pub fn attach<S: Sys>(&self, sys: &S, proc: &Proc, tag: &SecurityTag, debug: &Debug) -> Result<()> {
-        match self {
-            DeviceCgroup::V1(g) => {
-                g.attach(sys, sys.pid())?;
-                debug.say(format_args!("joined the device cgroup {}", g.path()));
-                Ok(())
-            }
-            DeviceCgroup::V2(g) => g.attach(sys, proc, tag, debug),
-        }
-    }
-
     pub fn close<S: Sys>(self, sys: &S) -> Result<()> {
         match self {
             DeviceCgroup::V1(_) => Ok(()),
             DeviceCgroup::V2(g) => g.close(sys),
+        }
+    }
+
+    /// v2: attaches the filter to our own cgroup now. v1: keeps the group
+    /// open, for this process (and so the app) to join later.
+    fn attach_or_keep<S: Sys>(self, sys: &S, proc: &Proc, tag: &SecurityTag, debug: &Debug) -> Result<Option<V1>> {
+        match self {
+            DeviceCgroup::V1(g) => Ok(Some(g)),
+            DeviceCgroup::V2(g) => {
+                let attached = g.attach(sys, proc, tag, debug);
+                // The memlock limit goes back whatever happened.
+                let closed = g.close(sys);
+                attached.and(closed).map(|()| None)
+            }
         }
     }
 }
@@ -404,9 +406,29 @@ pub enum Outcome {
     Confined { layout: Layout, assigned: Vec<Rule> },
 }
 
-/// Sets up the device cgroup of a strict launch and puts the launcher in
-/// it. Runs under the snap's lock, in the host's mount namespace, before
-/// the snap's namespace is joined or built.
+/// A device cgroup set up by [`setup`]; on cgroup v1 the launcher joins
+/// it later, next to the freezer cgroup ([`super::Joining`] says why).
+#[derive(Debug)]
+pub struct Prepared {
+    pub outcome: Outcome,
+    v1: Option<V1>,
+}
+
+impl Prepared {
+    fn done(outcome: Outcome) -> Prepared {
+        Prepared { outcome, v1: None }
+    }
+
+    /// cgroup v1: the group to join, if there is one.
+    pub fn into_procs(self) -> Option<super::Procs> {
+        self.v1.map(V1::into_procs)
+    }
+}
+
+/// Sets up the device cgroup of a strict launch: on cgroup v2 the filter is
+/// attached to the launcher's cgroup, on v1 the launcher joins the group
+/// later ([`Prepared::into_procs`]). Runs under the snap's lock, in the host's
+/// mount namespace, before the snap's namespace is joined or built.
 pub fn setup<S: Sys>(
     sys: &S,
     proc: &Proc,
@@ -414,22 +436,22 @@ pub fn setup<S: Sys>(
     base: &Base,
     wait: Duration,
     debug: &Debug,
-) -> Result<Outcome> {
+) -> Result<Prepared> {
     let tag = &inv.tag;
     let within = |e: Error| e.within(format!("set up the device cgroup of {tag}"));
     if in_container(sys).map_err(within)? {
         debug.say("device cgroup skipped: inside a container");
-        return Ok(Outcome::Container);
+        return Ok(Prepared::done(Outcome::Container));
     }
     let mode = if daemon_writes_checkpoints(sys, debug).map_err(within)? {
         let checkpoint = read_checkpoint(sys, inv.instance.as_str(), wait, debug).map_err(within)?;
         if checkpoint.self_managed {
             debug.say("device cgroup skipped: the snap manages it");
-            return Ok(Outcome::SelfManaged);
+            return Ok(Prepared::done(Outcome::SelfManaged));
         }
         if checkpoint.non_strict {
             debug.say("device cgroup skipped: the snap is not strictly confined");
-            return Ok(Outcome::NonStrict);
+            return Ok(Prepared::done(Outcome::NonStrict));
         }
         mode_for_base(&base.name)
     } else {
@@ -440,24 +462,26 @@ pub fn setup<S: Sys>(
     let assigned: Vec<Rule> = udev::tagged_devices(sys, &udev_tag, debug).map_err(within)?.into_iter().map(Rule::from).collect();
     debug.say(format_args!("device cgroup {mode:?} (base {}), {} device(s) tagged {udev_tag}", base.name, assigned.len()));
     if assigned.is_empty() && mode == Mode::Optional {
-        return Ok(Outcome::NotNeeded);
+        return Ok(Prepared::done(Outcome::NotNeeded));
     }
     let group = DeviceCgroup::open(sys, tag, false, debug)
         .map_err(within)?
         .ok_or_else(|| within(Error::new("open it")))?;
     let layout = group.layout();
-    let filled = default_rules(sys)
-        .iter()
-        .chain(assigned.iter())
-        .try_for_each(|r| group.allow(sys, r))
-        .and_then(|()| group.attach(sys, proc, tag, debug));
-    // The memlock limit goes back whatever happened.
-    let closed = group.close(sys);
-    filled.and(closed).map_err(within)?;
+    let filled = default_rules(sys).iter().chain(assigned.iter()).try_for_each(|r| group.allow(sys, r));
+    let v1 = match filled {
+        Ok(()) => group.attach_or_keep(sys, proc, tag, debug),
+        Err(e) => {
+            // The memlock limit goes back whatever happened.
+            let _ = group.close(sys);
+            Err(e)
+        }
+    }
+    .map_err(within)?;
     for r in &assigned {
         debug.say(format_args!("assigned device {r} allowed"));
     }
-    Ok(Outcome::Confined { layout, assigned })
+    Ok(Prepared { outcome: Outcome::Confined { layout, assigned }, v1 })
 }
 
 #[cfg(test)]

@@ -75,7 +75,13 @@ fn tag_device(sys: &FakeSys, udev_tag: &str, id: &str) {
 
 fn run_setup(sys: &FakeSys, base_name: &str) -> Result<Outcome> {
     let proc = sys.open_proc().unwrap();
-    setup(sys, &proc, &invocation("snap.demo.app"), &base(base_name), Duration::from_secs(2), &Debug::new(false))
+    let prepared = setup(sys, &proc, &invocation("snap.demo.app"), &base(base_name), Duration::from_secs(2), &Debug::new(false))?;
+    // The launcher joins the group later (cgroup::Joining); here at once.
+    let outcome = prepared.outcome.clone();
+    if let Some(procs) = prepared.into_procs() {
+        sys.write_all(std::os::fd::AsFd::as_fd(&procs.file), b"4242\n")?;
+    }
+    Ok(outcome)
 }
 
 /// The calls of a device cgroup set-up, without the reads.
@@ -250,7 +256,7 @@ fn without_checkpoints_the_decision_is_snapd_2_57s() {
     let dbg = Debug::capturing();
     let proc = sys.open_proc().unwrap();
     let out = setup(&sys, &proc, &invocation("snap.demo.app"), &base("core24"), Duration::from_secs(2), &dbg).unwrap();
-    assert_eq!(out, Outcome::NotNeeded);
+    assert_eq!(out.outcome, Outcome::NotNeeded);
     assert_eq!(run_setup(&sys, "bare").unwrap(), Outcome::NotNeeded);
     assert!(!sys.calls().iter().any(|c| c.starts_with("sleep")), "nothing waited for: {:?}", sys.calls());
     assert_eq!(

@@ -22,7 +22,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 pub const FREEZER: &str = "/sys/fs/cgroup/freezer";
@@ -61,10 +61,18 @@ pub fn layout<S: Sys>(sys: &S) -> Layout {
     }
 }
 
-/// cgroup v1: moves the launcher (and so the app) into the snap's freezer cgroup.
-pub fn join_freezer<S: Sys>(sys: &S, instance: &str, pid: i32, debug: &Debug) -> Result<()> {
+/// A cgroup's `cgroup.procs`, open for writing, and the group's path.
+#[derive(Debug)]
+pub struct Procs {
+    pub file: OwnedFd,
+    pub path: String,
+}
+
+/// cgroup v1: the snap's freezer cgroup, created if needed, for the
+/// launcher (and so the app) to join; `None` elsewhere.
+pub fn open_freezer<S: Sys>(sys: &S, instance: &str) -> Result<Option<Procs>> {
     if layout(sys) != Layout::V1 {
-        return Ok(());
+        return Ok(None);
     }
     let freezer = open_path(sys, FREEZER, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::Any)?;
     let name = format!("snap.{instance}");
@@ -73,11 +81,45 @@ pub fn join_freezer<S: Sys>(sys: &S, instance: &str, pid: i32, debug: &Debug) ->
         Err(e) => return Err(Error::errno(format!("create {FREEZER}/{name}"), e)),
     }
     let dir = sys.openat(freezer.fd.as_fd(), OsStr::new(&name), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty())?;
-    let procs = sys.openat(dir.as_fd(), OsStr::new("cgroup.procs"), OFlag::O_WRONLY, Mode::empty())?;
-    sys.write_all(procs.as_fd(), format!("{pid}\n").as_bytes())
-        .map_err(|e| e.within(format!("join {FREEZER}/{name}")))?;
-    debug.say(format_args!("joined the freezer cgroup {FREEZER}/{name}"));
-    Ok(())
+    let file = sys.openat(dir.as_fd(), OsStr::new("cgroup.procs"), OFlag::O_WRONLY, Mode::empty())?;
+    Ok(Some(Procs { file, path: format!("{FREEZER}/{name}") }))
+}
+
+/// The launcher's moves into the snap's v1 cgroups: its device cgroup,
+/// then its freezer cgroup, one right after the other, at the end of the
+/// set-up.
+///
+/// A move into a v1 cgroup (a write to its `cgroup.procs`) waits for an
+/// RCU grace period (the write lock of the kernel's
+/// `cgroup_threadgroup_rwsem`): several milliseconds, and a third or more
+/// of a cold launch on a quiet machine. A second move right after the
+/// first does not wait again, so the two are made together. They are not
+/// made while the namespace is built: Debian's `snap-update-ns` freezes
+/// the snap's freezer cgroup while it works, even when the launcher runs
+/// it, so neither the launcher nor the tool may be in that group by then
+/// (the tool would freeze itself). Nothing depends on the launcher being
+/// in the device cgroup earlier: its rules are written before the
+/// namespace, and it confines the app, which starts at the exec.
+#[derive(Debug)]
+pub struct Joining {
+    groups: Vec<Procs>,
+}
+
+impl Joining {
+    /// The moves into `groups`, in order; nothing is done yet.
+    pub fn new(groups: Vec<Procs>) -> Joining {
+        Joining { groups }
+    }
+
+    /// Makes the moves: this process is then in every group.
+    pub fn finish<S: Sys>(self, sys: &S, debug: &Debug) -> Result<()> {
+        let line = format!("{}\n", sys.pid());
+        for g in &self.groups {
+            sys.write_all(g.file.as_fd(), line.as_bytes()).map_err(|e| e.within(format!("join {}", g.path)))?;
+            debug.say(format_args!("joined the cgroup {}", g.path));
+        }
+        Ok(())
+    }
 }
 
 /// Whether a process of the snap other than us is alive. Called from
@@ -199,6 +241,40 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
     use crate::sys::fake::FakeSys;
+
+    fn procs(sys: &FakeSys, path: &str) -> Procs {
+        sys.file(&format!("{path}/cgroup.procs"), b"", 0o644);
+        let file = std::fs::OpenOptions::new().write(true).open(sys.path(&format!("{path}/cgroup.procs"))).unwrap();
+        Procs { file: OwnedFd::from(file), path: path.into() }
+    }
+
+    const DEVICES: &str = "/sys/fs/cgroup/devices/snap.demo.app";
+    const FREEZER_DEMO: &str = "/sys/fs/cgroup/freezer/snap.demo";
+
+    #[test]
+    fn the_moves_into_the_cgroups_are_made_in_order_when_finished() {
+        let sys = FakeSys::new();
+        let joining = Joining::new(vec![procs(&sys, DEVICES), procs(&sys, FREEZER_DEMO)]);
+        assert_eq!(sys.effects(), Vec::<String>::new());
+        joining.finish(&sys, &Debug::new(false)).unwrap();
+        assert_eq!(sys.effects(), ["write(4242)", "write(4242)"]);
+        for g in [DEVICES, FREEZER_DEMO] {
+            assert_eq!(std::fs::read(sys.path(&format!("{g}/cgroup.procs"))).unwrap(), b"4242\n");
+        }
+        // Nothing to join (cgroup v2): nothing done.
+        let sys = FakeSys::new();
+        Joining::new(Vec::new()).finish(&sys, &Debug::new(false)).unwrap();
+        assert_eq!(sys.effects(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failed_move_names_its_cgroup() {
+        let sys = FakeSys::new();
+        let joining = Joining::new(vec![procs(&sys, DEVICES), procs(&sys, FREEZER_DEMO)]);
+        sys.fail("write(4242", Errno::EACCES);
+        let e = joining.finish(&sys, &Debug::new(false)).unwrap_err().to_string();
+        assert_eq!(e, format!("cannot join {DEVICES}: write(4242) (injected): Permission denied"));
+    }
 
     /// A v2 host where user 1000's delegated subtree is under `user@1000`.
     const USER: &str = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice";

@@ -83,9 +83,9 @@ impl V1 {
             .context(|| format!("write {} to {}/devices.deny", line.trim_end(), self.path))
     }
 
-    /// Moves process `pid` (ourselves) into the cgroup.
-    pub fn attach<S: Sys>(&self, sys: &S, pid: i32) -> Result<()> {
-        sys.write_all(self.procs.as_fd(), format!("{pid}\n").as_bytes()).context(|| format!("join {}", self.path))
+    /// The group's `cgroup.procs`, to join it.
+    pub fn into_procs(self) -> super::Procs {
+        super::Procs { file: self.procs, path: self.path }
     }
 
     pub fn path(&self) -> &str {

@@ -304,9 +304,11 @@ fn enter_command_ns<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, setup: &Setu
     devpts::setup(sys)
 }
 
-/// The strict sandbox: the device cgroup, the snap's namespace (joined or
-/// built), the command's own namespace with the caller's mount profile and
-/// a new devpts, then the freezer cgroup. `launcher_dir` is the directory
+/// The strict sandbox: the device cgroup set up, the snap's namespace
+/// (joined or built), the command's own namespace with the caller's mount
+/// profile and a new devpts, then on cgroup v1 the moves into the device
+/// and freezer cgroups, one right after the other (see
+/// [`cgroup::Joining`]). `launcher_dir` is the directory
 /// the launcher runs from (bound at `/usr/lib/snapd`, and where
 /// `snap-update-ns` is); `profile_wait` bounds the wait for the daemon's
 /// device checkpoint.
@@ -328,7 +330,9 @@ pub fn enter<S: Sys>(
     let _lock: Lock = lock::acquire(sys, proc, instance, debug)?;
     check_not_removed(sys, instance)?;
     let base = rootfs::locate_base(sys, &inv.base)?;
-    cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;
+    let devices = cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;
+    let groups: Vec<cgroup::Procs> = devices.into_procs().into_iter().chain(cgroup::open_freezer(sys, instance)?).collect();
+    let joining = cgroup::Joining::new(groups);
     debug.step("set up the device cgroup");
     let reached = join_or_build(sys, proc, inv, &base, &setup, debug)?;
     debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
@@ -336,7 +340,8 @@ pub fn enter<S: Sys>(
     // Under the lock: snap-update-ns --from-snap-confine checks it is held.
     enter_command_ns(sys, proc, inv, &setup, debug)?;
     debug.step("set up the command's namespace");
-    cgroup::join_freezer(sys, instance, sys.pid(), debug)?;
-    debug.step("join the freezer cgroup");
+    // Under the lock, after every snap-update-ns (see cgroup::Joining).
+    joining.finish(sys, debug)?;
+    debug.step("join the device and freezer cgroups");
     Ok(reached)
 }
