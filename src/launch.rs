@@ -12,7 +12,9 @@
 //!    before anything is built;
 //! 8. strict: the snap's mount namespace joined, or built (the snap's
 //!    mount profile applied by `snap-update-ns`) and preserved, then the
-//!    command's own namespace with the caller's mount profile and a devpts;
+//!    command's own namespace with the caller's mount profile (applied by
+//!    the launcher itself, as the caller, when that `snap-update-ns` is
+//!    ours) and a devpts;
 //!    classic, with parallel instances on: a namespace of its own showing
 //!    the instance's files under the snap's name;
 //! 9. ids become the caller's for good, `SNAP_USER_DATA` created as the caller;

@@ -750,6 +750,26 @@ fn strict_cold_launch_applies_the_mount_profiles_like_snap_confine() {
 }
 
 #[test]
+fn with_our_snap_update_ns_the_callers_profile_starts_no_process() {
+    let sys = snapd_system();
+    sys.file(&format!("{}/snap-update-ns", config::LIBEXECDIR), &crate::tool_note::elf(&crate::tool_note::NOTE.0, 4), 0o755);
+    assert_eq!(run(&sys, argv(&["snap.demo.app", "/bin/echo", "hi"]), snapd_env()).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = sys.calls();
+    let tools: Vec<&String> = calls.iter().filter(|c| c.starts_with("run_tool")).collect();
+    assert_eq!(tools.len(), 1, "only the snap's profile starts the tool: {tools:#?}");
+    assert!(!tools[0].contains("--user-mounts"));
+    let at = |want: &str| calls.iter().position(|c| c == want).unwrap_or_else(|| panic!("no {want}: {calls:#?}"));
+    // The caller's profile, as the caller, in the command's own namespace
+    // before its devpts, and the setup's privileges back before the rest.
+    let slave = calls.iter().rposition(|c| c == "mount(-, /, -, MS_REC|MS_SLAVE, -)").unwrap();
+    let as_caller = at("set_fs_ids(1000,1000)");
+    let back = at("set_fs_ids(0,0)");
+    assert!(slave < as_caller && as_caller < back);
+    assert!(back < at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)"));
+    assert!(back < at("setresuid(1000,1000,1000)"));
+}
+
+#[test]
 fn root_gets_no_per_user_mount_profile() {
     let sys = snapd_system();
     as_root(&sys);

@@ -30,5 +30,6 @@ pub mod seccomp;
 pub mod settings;
 pub mod signals;
 pub mod sys;
+pub mod tool_note;
 pub mod update_ns;
 pub mod user_data;

@@ -27,13 +27,24 @@
 //!
 //! A profile that is missing or empty has nothing to apply: the tool is not
 //! started for it (snap-confine starts it anyway, which costs a Go start).
+//!
+//! The caller's profile, when the `snap-update-ns` next to the launcher is
+//! ours (it carries [`crate::tool_note`]'s note), is applied by the launcher
+//! itself ([`apply_user`]), with the code the tool would run
+//! ([`crate::mount_profile::update_user`]) and with the tool's privileges:
+//! file access as the caller (file system ids), only `CAP_SYS_ADMIN`
+//! effective; both are given back afterwards. No process is started for it,
+//! so a warm launch of a snap with a `.user-fstab` starts none at all.
+//! snapd's `snap-update-ns` (the launcher standing in for snapd's
+//! snap-confine) is always started, as snapd expects.
 
 use crate::apparmor::AppArmor;
 use crate::debug::Debug;
 use crate::error::{Error, Result};
 use crate::fs::{open_path, Trust};
 use crate::settings::{lookup, Env};
-use crate::sys::{Ids, Proc, Sys, ToolExit};
+use crate::sys::{CapState, Ids, Proc, Sys, ToolExit};
+use crate::{mount_profile, tool_note};
 use naming::InstanceName;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -47,6 +58,8 @@ use std::os::fd::{AsFd, OwnedFd};
 pub const TOOL: &str = "snap-update-ns";
 /// Where snapd writes the desired mount profiles.
 pub const MOUNT_POLICY_DIR: &str = "/var/lib/snapd/mount";
+/// The capabilities the caller's profile is applied with (for mount).
+const USER_MOUNT_CAPS: u64 = 1 << (caps::Capability::CAP_SYS_ADMIN as u8);
 
 /// Which of the snap's mount profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +149,9 @@ impl Calls {
 pub struct Tool {
     fd: OwnedFd,
     path: String,
+    /// Whether it is ours (it carries our note): then the caller's profile
+    /// is applied in the launcher instead.
+    pub native: bool,
 }
 
 /// Opens `snap-update-ns` in `launcher_dir` (`None` when it is not
@@ -144,7 +160,8 @@ pub struct Tool {
 pub fn open_tool<S: Sys>(sys: &S, launcher_dir: &str) -> Result<Option<Tool>> {
     let path = format!("{launcher_dir}/{TOOL}");
     let dir = open_path(sys, launcher_dir, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned)?;
-    let fd = match sys.openat(dir.fd.as_fd(), OsStr::new(TOOL), OFlag::O_PATH, Mode::empty()) {
+    // Readable (not O_PATH), so that its first bytes tell whether it is ours.
+    let fd = match sys.openat(dir.fd.as_fd(), OsStr::new(TOOL), OFlag::O_RDONLY, Mode::empty()) {
         Ok(fd) => fd,
         Err(e) if e.errno_value() == Some(Errno::ENOENT) => return Ok(None),
         Err(e) => return Err(e.within(format!("open {path}"))),
@@ -153,7 +170,8 @@ pub fn open_tool<S: Sys>(sys: &S, launcher_dir: &str) -> Result<Option<Tool>> {
     if !st.is_file() || (st.uid, st.gid) != sys.trusted_owner() || st.mode & 0o022 != 0 {
         return Err(Error::because(format!("use {path}"), "it is not a root-owned file that only root may change"));
     }
-    Ok(Some(Tool { fd, path }))
+    let head = sys.read_head(fd.as_fd(), tool_note::HEAD_LEN).map_err(|e| e.within(format!("read {path}")))?;
+    Ok(Some(Tool { fd, path, native: tool_note::is_marked(&head) }))
 }
 
 /// Whether `path` holds anything (a missing file holds nothing).
@@ -195,11 +213,50 @@ pub fn apply<S: Sys>(sys: &S, proc: &Proc, tool: Option<&Tool>, call: &ToolCall,
     }
 }
 
+/// Applies the caller's profile `call` in the command's namespace (we are
+/// in it, with the snap's lock held): in this process when `tool` is ours,
+/// else by running it as [`apply`] does.
+pub fn apply_user<S: Sys>(sys: &S, proc: &Proc, tool: Option<&Tool>, call: &ToolCall, instance: &InstanceName, debug: &Debug) -> Result<()> {
+    if !tool.is_some_and(|t| t.native) {
+        return apply(sys, proc, tool, call, instance.as_str(), debug);
+    }
+    if !has_entries(sys, &call.profile)? {
+        debug.say(format_args!("{} is missing or empty: nothing to apply", call.profile));
+        return Ok(());
+    }
+    let what = || format!("apply the mount profile of snap {instance}");
+    let Some((uid, gid)) = call.real_ids else {
+        return Err(Error::because(what(), "it is a user's profile but names no user"));
+    };
+    debug.say(format_args!("applying {} in the launcher, as user {uid} (our {TOOL} is next to it)", call.profile));
+    let home = call.envp.iter().find_map(|v| v.strip_prefix("SNAP_REAL_HOME="));
+    let ids = sys.ids()?;
+    let caps = sys.get_caps()?;
+    // File access as the caller (what is made is theirs, what they may not
+    // reach stays out of reach), and nothing but CAP_SYS_ADMIN, for the
+    // mounts: the tool's privileges under --user-mounts. The ids first,
+    // while CAP_SETUID and CAP_SETGID are effective.
+    sys.set_fs_ids(uid, gid).map_err(|e| e.within(what()))?;
+    let applied = sys
+        .set_caps(CapState { effective: caps.permitted & USER_MOUNT_CAPS, ..caps })
+        .and_then(|()| {
+            let home = mount_profile::plausible_home(sys, home.map(OsStr::new), uid.as_raw());
+            mount_profile::update_user(sys, proc, instance, uid.as_raw(), home, debug)
+        });
+    // Back to the set-up's privileges, whatever happened: the capabilities
+    // first (CAP_SETUID and CAP_SETGID with them), then root's file ids.
+    sys.set_caps(caps)?;
+    sys.set_fs_ids(ids.euid, ids.egid)?;
+    let outcome = applied.map_err(|e| e.within(what()))?;
+    debug.say(format_args!("applied {} user mount changes", outcome.made.len()));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
-    use crate::sys::fake::FakeSys;
+    use crate::sys::fake::{cap_names, FakeSys};
     use std::ffi::OsString;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
@@ -309,6 +366,126 @@ mod tests {
         let c = call(Profile::System, "hello", &env(&[]), &enforcing(), false);
         let e = apply(&sys, &proc, tool.as_ref(), &c, "hello", &Debug::new(false)).unwrap_err();
         assert_eq!(e.to_string(), "cannot apply the mount profile of snap hello: snap-update-ns is not installed next to the launcher");
+    }
+
+    /// A user's namespace with their profile (an overname home entry), and
+    /// `tool` (file content) next to the launcher.
+    fn user_scene(tool: &[u8]) -> (FakeSys, ToolCall, InstanceName) {
+        let sys = crate::mount_profile::perform::tests::namespace();
+        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        for d in ["/usr/lib/snapd", "/var/lib/snapd/mount", "/home/u/snap/app_foo", "/home/u/snap/app", "/run/user/1000"] {
+            sys.dir(d, 0o755);
+        }
+        sys.set_fs_type("/home", 0xef53);
+        sys.file("/usr/lib/snapd/snap-update-ns", tool, 0o755);
+        sys.file(
+            "/var/lib/snapd/mount/snap.app_foo.user-fstab",
+            b"$XDG_RUNTIME_DIR/doc/by-app/snap.app_foo $XDG_RUNTIME_DIR/doc none bind,rw,x-snapd.ignore-missing 0 0\n\
+              $HOME/snap/app_foo $HOME/snap/app none rbind,x-snapd.origin=overname 0 0\n",
+            0o644,
+        );
+        // The home must be the caller's.
+        let me = caller();
+        std::os::unix::fs::chown(sys.path("/home/u"), Some(me.0.as_raw()), Some(me.1.as_raw())).unwrap();
+        let ids = Ids { ruid: me.0, rgid: me.1, ..crate::sys::fake::setuid_ids() };
+        let e = env(&[("SNAP_REAL_HOME", "/home/u"), ("XDG_RUNTIME_DIR", "/run/user/1000")]);
+        let instance = InstanceName::parse("app_foo").unwrap();
+        let user = Calls::new(&instance, &e, &AppArmor::NotApplicable, &ids, false).user.unwrap();
+        (sys, user, instance)
+    }
+
+    /// The caller of the launches: the test's user, or 1000 for root (root
+    /// has no profile of its own applied).
+    fn caller() -> (Uid, Gid) {
+        match nix::unistd::getuid() {
+            u if u.is_root() => (Uid::from_raw(1000), Gid::from_raw(1000)),
+            u => (u, nix::unistd::getgid()),
+        }
+    }
+
+    fn ours() -> Vec<u8> {
+        crate::tool_note::elf(&crate::tool_note::NOTE.0, 4)
+    }
+
+    /// The calls that change privileges, mount or start a process.
+    fn privileged(sys: &FakeSys) -> Vec<String> {
+        let keep = ["set_fs_ids", "set_caps", "mount(", "run_tool"];
+        sys.calls().into_iter().filter(|c| keep.iter().any(|k| c.starts_with(k))).collect()
+    }
+
+    #[test]
+    fn our_tool_is_recognised_by_its_note() {
+        let sys = scene();
+        assert!(!open_tool(&sys, "/usr/lib/snapd").unwrap().unwrap().native, "a file without the note");
+        sys.file("/usr/lib/snapd/snap-update-ns", &ours(), 0o755);
+        assert!(open_tool(&sys, "/usr/lib/snapd").unwrap().unwrap().native);
+    }
+
+    #[test]
+    fn with_our_tool_the_callers_profile_is_applied_in_the_launcher_as_the_caller() {
+        let (sys, user, instance) = user_scene(&ours());
+        let proc = sys.open_proc().unwrap();
+        let tool = open_tool(&sys, "/usr/lib/snapd").unwrap();
+        let dbg = Debug::capturing();
+        apply_user(&sys, &proc, tool.as_ref(), &user, &instance, &dbg).unwrap();
+        let (uid, gid) = caller();
+        let all = cap_names(sys.initial_caps.permitted);
+        assert_eq!(
+            privileged(&sys),
+            [
+                format!("set_fs_ids({uid},{gid})"),
+                format!("set_caps(e=sys_admin p={all} i=-)"),
+                "mount(fd, /home/u/snap/app, -, MS_BIND|MS_REC, -)".to_string(),
+                format!("set_caps(e={all} p={all} i=-)"),
+                "set_fs_ids(0,1000)".to_string(),
+            ]
+        );
+        assert!(dbg.lines().iter().any(|l| l.contains("applied 1 user mount changes")), "{:?}", dbg.lines());
+    }
+
+    #[test]
+    fn snapds_tool_is_started_for_the_callers_profile() {
+        let (sys, user, instance) = user_scene(b"\x7fELF\x02\x01 a Go program");
+        let proc = sys.open_proc().unwrap();
+        let tool = open_tool(&sys, "/usr/lib/snapd").unwrap();
+        apply_user(&sys, &proc, tool.as_ref(), &user, &instance, &Debug::new(false)).unwrap();
+        let (uid, gid) = caller();
+        assert_eq!(
+            privileged(&sys),
+            [format!(
+                "run_tool(/usr/lib/snapd/snap-update-ns, [snap-update-ns --from-snap-confine --user-mounts app_foo], \
+                 [SNAPD_DEBUG=0 XDG_RUNTIME_DIR=/run/user/1000 SNAP_REAL_HOME=/home/u], -, real ids {uid}:{gid})"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_failure_in_the_launcher_fails_the_launch_and_gives_the_privileges_back() {
+        let (sys, user, instance) = user_scene(&ours());
+        let proc = sys.open_proc().unwrap();
+        let tool = open_tool(&sys, "/usr/lib/snapd").unwrap();
+        sys.fail("mount(", Errno::EPERM);
+        let e = apply_user(&sys, &proc, tool.as_ref(), &user, &instance, &Debug::new(false)).unwrap_err().to_string();
+        assert!(e.starts_with("cannot apply the mount profile of snap app_foo: "), "{e}");
+        let calls = privileged(&sys);
+        let all = cap_names(sys.initial_caps.permitted);
+        assert_eq!(calls[calls.len() - 2..], [format!("set_caps(e={all} p={all} i=-)"), "set_fs_ids(0,1000)".to_string()]);
+        // Nothing is tried when the ids cannot be changed.
+        let (sys, user, instance) = user_scene(&ours());
+        let tool = open_tool(&sys, "/usr/lib/snapd").unwrap();
+        sys.fail("set_fs_ids", Errno::EPERM);
+        assert!(apply_user(&sys, &proc, tool.as_ref(), &user, &instance, &Debug::new(false)).is_err());
+        assert!(!privileged(&sys).iter().any(|c| c.starts_with("mount(") || c.starts_with("set_caps")), "{:?}", sys.calls());
+    }
+
+    #[test]
+    fn an_empty_profile_needs_nothing_in_the_launcher_either() {
+        let (sys, user, instance) = user_scene(&ours());
+        sys.file("/var/lib/snapd/mount/snap.app_foo.user-fstab", b"", 0o644);
+        let proc = sys.open_proc().unwrap();
+        let tool = open_tool(&sys, "/usr/lib/snapd").unwrap();
+        apply_user(&sys, &proc, tool.as_ref(), &user, &instance, &Debug::new(false)).unwrap();
+        assert_eq!(privileged(&sys), Vec::<String>::new());
     }
 
     #[test]

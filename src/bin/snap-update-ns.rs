@@ -5,6 +5,16 @@
 use std::ffi::OsString;
 use std::io::Write;
 
+/// The note that tells the launcher this `snap-update-ns` is ours (see
+/// `confine::tool_note`): the linker keeps it with the other notes, in a
+/// `PT_NOTE` segment at the start of the file.
+// SAFETY: `link_section` only names the section this constant data goes
+// to; nothing reads or writes it at run time (the lint counts it as unsafe).
+#[allow(unsafe_code)]
+#[used]
+#[link_section = ".note.confine"]
+static NOTE: confine::tool_note::Note = confine::tool_note::NOTE;
+
 fn main() {
     std::panic::set_hook(Box::new(|info| {
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();

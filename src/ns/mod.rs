@@ -294,12 +294,14 @@ fn build<S: Sys>(
 }
 
 /// This command's own namespace: its devpts, the caller's mount profile
-/// and anything mounted later stay here, never in the shared namespace.
+/// (applied by the launcher itself when the `snap-update-ns` next to it is
+/// ours) and anything mounted later stay here, never in the shared
+/// namespace.
 fn enter_command_ns<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, setup: &Setup<'_>, debug: &Debug) -> Result<()> {
     sys.unshare_mount_ns()?;
     propagate(sys, "/", MsFlags::MS_SLAVE | MsFlags::MS_REC, "--make-rslave")?;
     if let Some(user) = &setup.calls.user {
-        update_ns::apply(sys, proc, setup.tool.as_ref(), user, inv.instance.as_str(), debug)?;
+        update_ns::apply_user(sys, proc, setup.tool.as_ref(), user, &inv.instance, debug)?;
     }
     devpts::setup(sys)
 }

@@ -389,6 +389,9 @@ impl Sys for FakeSys {
     fn read_bounded(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
         self.linux.read_bounded(fd, max)
     }
+    fn read_head(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
+        self.linux.read_head(fd, max)
+    }
     fn open_proc(&self) -> Result<Proc> {
         self.rec("open_proc".into())?;
         self.linux.open_proc()
@@ -644,6 +647,9 @@ impl Sys for FakeSys {
         self.rec(format!("setresuid({r},{e},{s})"))?;
         self.ids.set(Ids { ruid: r, euid: e, suid: s, ..self.ids.get() });
         Ok(())
+    }
+    fn set_fs_ids(&self, uid: Uid, gid: Gid) -> Result<()> {
+        self.rec(format!("set_fs_ids({uid},{gid})"))
     }
     fn set_no_new_privs(&self) -> Result<()> {
         self.rec("set_no_new_privs".into())

@@ -233,6 +233,9 @@ pub trait Sys {
     fn fstat(&self, fd: BorrowedFd<'_>) -> Result<FileStat>;
     /// Reads the whole file, failing when it holds more than `max` bytes.
     fn read_bounded(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>>;
+    /// Reads the first `max` bytes of the file (fewer if it is shorter),
+    /// from its start whatever the descriptor's offset (`pread`).
+    fn read_head(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>>;
 
     // procfs.
     /// Opens `/proc`, checking that it is the root of a procfs.
@@ -323,6 +326,9 @@ pub trait Sys {
     fn set_keep_caps(&self, keep: bool) -> Result<()>;
     fn setresgid(&self, r: Gid, e: Gid, s: Gid) -> Result<()>;
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()>;
+    /// `setfsgid(gid)` then `setfsuid(uid)`, each checked: the ids the
+    /// kernel checks file access with, and gives to what is created.
+    fn set_fs_ids(&self, uid: Uid, gid: Gid) -> Result<()>;
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     fn set_no_new_privs(&self) -> Result<()>;
 

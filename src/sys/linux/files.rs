@@ -72,6 +72,24 @@ pub(super) fn read_bounded(fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
     }
 }
 
+pub(super) fn read_head(fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; max];
+    let mut len = 0;
+    while let Some(rest) = buf.get_mut(len..).filter(|r| !r.is_empty()) {
+        let offset = libc::off_t::try_from(len).unwrap_or(libc::off_t::MAX);
+        let n = match nix::sys::uio::pread(fd, rest, offset) {
+            Err(Errno::EINTR) => continue,
+            other => other.context(|| "read a file")?,
+        };
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
 pub(super) fn open_in_root(dir: BorrowedFd<'_>, rel: &str, flags: OFlag) -> Result<OwnedFd> {
     let rel = if rel.is_empty() { "." } else { rel };
     let how = OpenHow::new()

@@ -119,6 +119,10 @@ impl Sys for LinuxSys {
         files::read_bounded(fd, max)
     }
 
+    fn read_head(&self, fd: BorrowedFd<'_>, max: usize) -> Result<Vec<u8>> {
+        files::read_head(fd, max)
+    }
+
     fn open_proc(&self) -> Result<Proc> {
         procfs::open_proc()
     }
@@ -277,6 +281,10 @@ impl Sys for LinuxSys {
 
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()> {
         process::setresuid(r, e, s)
+    }
+
+    fn set_fs_ids(&self, uid: Uid, gid: Gid) -> Result<()> {
+        process::set_fs_ids(uid, gid)
     }
 
     fn set_no_new_privs(&self) -> Result<()> {

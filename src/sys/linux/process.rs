@@ -159,6 +159,20 @@ pub(super) fn setresuid(r: Uid, e: Uid, s: Uid) -> Result<()> {
     unistd::setresuid(r, e, s).context(|| format!("set user ids to {r}"))
 }
 
+/// `setfsuid` and `setfsgid` report no error, only the previous id: each
+/// is called a second time to read back the one now in force.
+pub(super) fn set_fs_ids(uid: Uid, gid: Gid) -> Result<()> {
+    unistd::setfsgid(gid);
+    if unistd::setfsgid(gid) != gid {
+        return Err(Error::because(format!("set the file system group id to {gid}"), "the kernel refused it"));
+    }
+    unistd::setfsuid(uid);
+    if unistd::setfsuid(uid) != uid {
+        return Err(Error::because(format!("set the file system user id to {uid}"), "the kernel refused it"));
+    }
+    Ok(())
+}
+
 pub(super) fn set_no_new_privs() -> Result<()> {
     nix::sys::prctl::set_no_new_privs().context(|| "set no_new_privs")
 }
