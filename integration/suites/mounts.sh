@@ -170,6 +170,13 @@ expect_text "the desktop plug writes the user's profile" "$(cat /var/lib/snapd/m
 out=$(cd /tmp && nobody env XDG_RUNTIME_DIR=/run/user/65534 snap-run --shell gnome-app -c 'cat /run/user/65534/doc/marker' 2>&1)
 expect_line "the portal's files are bound at XDG_RUNTIME_DIR/doc" "$out" "portal"
 expect_line "the host's doc directory is untouched" "$(ls /run/user/65534/doc)" "by-app"
+# Our snap-update-ns is next to the launcher: the launcher applies the
+# caller's profile itself, under its own AppArmor profile, and starts no
+# snap-update-ns for it.
+out=$(cd /tmp && nobody env XDG_RUNTIME_DIR=/run/user/65534 SNAP_CONFINE_DEBUG=1 snap-run --shell gnome-app -c 'cat /run/user/65534/doc/marker' 2>&1)
+expect_text "the launcher applies the caller's profile itself" "$out" "in the launcher, as user 65534"
+expect_line "and the portal's files are there" "$(tail -1 <<<"$out")" "portal"
+if grep -q -- '--user-mounts' <<<"$out"; then fail "no snap-update-ns --user-mounts is run" "$out"; else pass "no snap-update-ns --user-mounts is run"; fi
 grep -q ' /run/user/65534/doc ' /proc/self/mountinfo && fail "no user mount reaches the host" ||
 	pass "no user mount reaches the host"
 
