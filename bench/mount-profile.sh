@@ -8,7 +8,9 @@
 #     our launcher running Debian's snap-update-ns (bound over ours);
 #     Debian's snap-confine running Debian's snap-update-ns;
 #   - warm (the namespace is joined; the caller's .user-fstab is applied in
-#     the command's namespace): the same three.
+#     the command's namespace: by our launcher itself, by Debian's
+#     snap-update-ns under Debian's snap-confine): ours and Debian's;
+#   - then, under strace -f, the processes one warm launch of each starts.
 # Prints hyperfine's results and a table of ratios, of the wall-clock time
 # and of the CPU time (user and system, of every process of the launch: on
 # a loaded machine it is the steadier figure, with the median). Everything happens in a
@@ -83,6 +85,20 @@ if [ -n "\$debian_works" ]; then
 		--prepare true --command-name "debian, warm" "\$debian"
 else
 	echo "SKIPPED: Debian's snap-confine failed 10 cold launches of 10:"; cat $work/debian.err
+fi
+# The processes one warm launch starts, and its execs of snap-update-ns,
+# under strace -f (root traces the setuid launcher with its privileges).
+warm_processes() {
+	strace -f -qq -e trace=execve,execveat,fork,vfork,clone,clone3 -o $work/\$1.trace \$2 >/dev/null 2>&1 || true
+	echo "\$1, warm: \$(cut -d' ' -f1 $work/\$1.trace | sort -u | wc -l) process(es), \$(grep -c 'exec.*snap-update-ns' $work/\$1.trace) exec(s) of snap-update-ns"
+}
+$libexec/snap-discard-ns gnome-app
+\$ours
+warm_processes ours "\$ours"
+if [ -n "\$debian_works" ]; then
+	/usr/lib/snapd/snap-discard-ns gnome-app
+	for i in \$(seq 10); do \$debian && break; /usr/lib/snapd/snap-discard-ns gnome-app; done
+	warm_processes debian "\$debian"
 fi
 SCRIPT
 unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
