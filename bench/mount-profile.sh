@@ -9,7 +9,9 @@
 #     Debian's snap-confine running Debian's snap-update-ns;
 #   - warm (the namespace is joined; the caller's .user-fstab is applied in
 #     the command's namespace: by our launcher itself, by Debian's
-#     snap-update-ns under Debian's snap-confine): ours and Debian's;
+#     snap-update-ns under Debian's snap-confine): ours and Debian's, and
+#     ours with our snap-update-ns started for that profile (a copy without
+#     its note bound over it: what the launcher did before);
 #   - then, under strace -f, the processes one warm launch of each starts.
 # Prints hyperfine's results and a table of ratios, of the wall-clock time
 # and of the CPU time (user and system, of every process of the launch: on
@@ -33,6 +35,41 @@ trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 echo @unrestricted >"$work/unrestricted.src"
 
+# Warm launches with and without snap-update-ns started for the caller's
+# profile, interleaved pair by pair (on a loaded machine, hyperfine's
+# blocks of runs of one command meet different loads): the median wall and
+# CPU time of each, and the median of the differences within pairs.
+cat >"$work/pairs.py" <<'PY'
+import os, statistics, subprocess, sys, time, shlex
+libexec, cmd, pairs = sys.argv[1], shlex.split(sys.argv[2]), int(sys.argv[3])
+tool, unmarked = f"{libexec}/snap-update-ns", "/var/lib/confine/unmarked/snap-update-ns"
+def once():
+    start = time.perf_counter()
+    pid = subprocess.Popen(cmd, stdout=subprocess.DEVNULL).pid
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"cannot launch: {cmd} ended with status {status}")
+    return wall * 1e3, (ru.ru_utime + ru.ru_stime) * 1e3  # the launch's and its children's
+res = {"ours, warm": [], "ours, warm, snap-update-ns started": []}
+for i in range(pairs):
+    for started in ((False, True) if i % 2 else (True, False)):
+        if started:
+            subprocess.run(["mount", "--bind", unmarked, tool], check=True)
+        try:
+            res["ours, warm, snap-update-ns started" if started else "ours, warm"].append(once())
+        finally:
+            if started:
+                subprocess.run(["umount", tool], check=True)
+(a, b) = res.values()
+print(f"\n{pairs} interleaved pairs of warm launches:")
+print("| command | median wall (ms) | median CPU (ms) |\n| --- | ---: | ---: |")
+for name, r in res.items():
+    print(f"| {name} | {statistics.median(w for w, _ in r):.2f} | {statistics.median(c for _, c in r):.2f} |")
+print(f"median difference within pairs (started - ours): wall {statistics.median(y[0] - x[0] for x, y in zip(a, b)):.2f} ms, "
+      f"CPU {statistics.median(y[1] - x[1] for x, y in zip(a, b)):.2f} ms")
+PY
+
 cat >"$work/run.sh" <<SCRIPT
 set -euo pipefail
 for d in /snap /var/snap /var/lib/snapd /var/lib/confine /run/snapd /etc/systemd/system /etc/udev/rules.d /home /run/user; do
@@ -52,6 +89,13 @@ for s in debian12 platform gnome-app; do confine install $examples/\$s.snap >/de
 install -d -m 0755 /var/lib/confine/mixed
 install -m 0755 $libexec/snap-confine /var/lib/confine/mixed/snap-confine
 install -m 0755 /usr/lib/snapd/snap-update-ns /var/lib/confine/mixed/snap-update-ns
+# A copy of our snap-update-ns whose note is changed: the launcher does not
+# know it for ours, and starts it for the caller's profile (as it did before
+# it applied that profile itself), for "ours, warm, snap-update-ns started".
+install -d -m 0755 /var/lib/confine/unmarked
+perl -0777 -pe 's/confine\0snap-update-ns/confinX\0snap-update-ns/' $libexec/snap-update-ns >/var/lib/confine/unmarked/snap-update-ns
+chmod 0755 /var/lib/confine/unmarked/snap-update-ns
+cmp -s $libexec/snap-update-ns /var/lib/confine/unmarked/snap-update-ns && { echo "cannot find the note in $libexec/snap-update-ns" >&2; exit 1; }
 cd /
 as() { echo "setpriv --reuid=65534 --regid=65534 --clear-groups -- env -i PATH=/usr/bin:/bin HOME=/home/nobody XDG_RUNTIME_DIR=/run/user/65534 SNAP_REAL_HOME=/home/nobody SNAP_INSTANCE_NAME=gnome-app \$*"; }
 ours=\$(as $libexec/snap-confine --base debian12 snap.gnome-app.gnome-app /bin/true)
@@ -72,12 +116,23 @@ for i in \$(seq 10); do
 	/usr/lib/snapd/snap-discard-ns gnome-app
 	if \$debian 2>$work/debian.err; then debian_works=yes; break; fi
 done
+# The processes one warm launch starts, and its execs of snap-update-ns,
+# under strace -f (root traces the setuid launcher with its privileges).
+warm_processes() {
+	strace -f -qq -e trace=execve,execveat,fork,vfork,clone,clone3 -o $work/\$1.trace \$2 >/dev/null 2>&1 || true
+	echo "\$1, warm: \$(cut -d' ' -f1 $work/\$1.trace | sort -u | wc -l) process(es), \$(grep -c 'exec.*snap-update-ns' $work/\$1.trace) exec(s) of snap-update-ns"
+}
 /usr/lib/snapd/snap-discard-ns gnome-app
 hyperfine -N --runs $runs --warmup 3 --export-json $work/results.json \\
 	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "ours, cold" "\$ours" \\
 	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "ours, cold (root)" "\$ours_root" \\
 	--prepare "$libexec/snap-discard-ns gnome-app" --command-name "our launcher + Debian's snap-update-ns, cold (root)" "\$mixed" \\
-	--prepare true --command-name "ours, warm" "\$ours"
+	--prepare true --command-name "ours, warm" "\$ours" \\
+	--prepare "sh -c 'mountpoint -q $libexec/snap-update-ns || mount --bind /var/lib/confine/unmarked/snap-update-ns $libexec/snap-update-ns'" \\
+	--command-name "ours, warm, snap-update-ns started" "\$ours"
+warm_processes "ours-started" "\$ours"
+umount $libexec/snap-update-ns
+python3 $work/pairs.py $libexec "\$ours" 200
 if [ -n "\$debian_works" ]; then
 	/usr/lib/snapd/snap-discard-ns gnome-app
 	hyperfine -N -i --runs $runs --warmup 3 --export-json $work/debian.json \\
@@ -86,12 +141,6 @@ if [ -n "\$debian_works" ]; then
 else
 	echo "SKIPPED: Debian's snap-confine failed 10 cold launches of 10:"; cat $work/debian.err
 fi
-# The processes one warm launch starts, and its execs of snap-update-ns,
-# under strace -f (root traces the setuid launcher with its privileges).
-warm_processes() {
-	strace -f -qq -e trace=execve,execveat,fork,vfork,clone,clone3 -o $work/\$1.trace \$2 >/dev/null 2>&1 || true
-	echo "\$1, warm: \$(cut -d' ' -f1 $work/\$1.trace | sort -u | wc -l) process(es), \$(grep -c 'exec.*snap-update-ns' $work/\$1.trace) exec(s) of snap-update-ns"
-}
 $libexec/snap-discard-ns gnome-app
 \$ours
 warm_processes ours "\$ours"
@@ -135,6 +184,8 @@ for name in r:
 mixed = "our launcher + Debian" + chr(39) + "s snap-update-ns, cold (root)"
 o = "ours, cold (root)"
 print(f"ours/our launcher with Debian's snap-update-ns, cold as root: {ms(o) / ms(mixed):.2f} (median {med(o) / med(mixed):.2f}, CPU {cpu(o) / cpu(mixed):.2f})")
+o, st = "ours, warm", "ours, warm, snap-update-ns started"
+print(f"ours, warm / the same with snap-update-ns started for the caller's profile: {ms(o) / ms(st):.2f} (median {med(o) / med(st):.2f}, CPU {cpu(o) / cpu(st):.2f})")
 for kind, target in (("cold", 0.15), ("warm", None)):
     o, d = f"ours, {kind}", f"debian, {kind}"
     if d in r:
