@@ -236,9 +236,9 @@ pub fn apply_user<S: Sys>(sys: &S, proc: &Proc, tool: Option<&Tool>, call: &Tool
     // reach stays out of reach), and nothing but CAP_SYS_ADMIN, for the
     // mounts: the tool's privileges under --user-mounts. The ids first,
     // while CAP_SETUID and CAP_SETGID are effective.
-    sys.set_fs_ids(uid, gid).map_err(|e| e.within(what()))?;
     let applied = sys
-        .set_caps(CapState { effective: caps.permitted & USER_MOUNT_CAPS, ..caps })
+        .set_fs_ids(uid, gid)
+        .and_then(|()| sys.set_caps(CapState { effective: caps.permitted & USER_MOUNT_CAPS, ..caps }))
         .and_then(|()| {
             let home = mount_profile::plausible_home(sys, home.map(OsStr::new), uid.as_raw());
             mount_profile::update_user(sys, proc, instance, uid.as_raw(), home, debug)
@@ -473,9 +473,11 @@ mod tests {
         // Nothing is tried when the ids cannot be changed.
         let (sys, user, instance) = user_scene(&ours());
         let tool = open_tool(&sys, "/usr/lib/snapd").unwrap();
-        sys.fail("set_fs_ids", Errno::EPERM);
+        sys.fail(&format!("set_fs_ids({},", caller().0), Errno::EPERM);
         assert!(apply_user(&sys, &proc, tool.as_ref(), &user, &instance, &Debug::new(false)).is_err());
-        assert!(!privileged(&sys).iter().any(|c| c.starts_with("mount(") || c.starts_with("set_caps")), "{:?}", sys.calls());
+        let calls = privileged(&sys);
+        assert!(!calls.iter().any(|c| c.starts_with("mount(")), "{calls:?}");
+        assert_eq!(calls[calls.len() - 2..], [format!("set_caps(e={all} p={all} i=-)"), "set_fs_ids(0,1000)".to_string()]);
     }
 
     #[test]
