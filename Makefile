@@ -70,7 +70,10 @@ examples: build
 	mkdir -p $(EXAMPLES)/gnome-app/gnome-platform $(EXAMPLES)/gnome-app/data-dir/themes \
 		$(EXAMPLES)/gnome-app/data-dir/icons $(EXAMPLES)/gnome-app/data-dir/sounds && \
 	sed -i "s/@TRIPLET@/$$triplet/g" $(EXAMPLES)/gnome-app/meta/snap.yaml $(EXAMPLES)/gnome-app/bin/report
-	for s in debian12 hello hello-classic gpu-check platform gnome-app; do \
+	# A snap with personal-files plugs; its report runs the probe.
+	cp -a examples/personal $(EXAMPLES)/personal && \
+	install -D -m 0755 $(STATIC_DIR)/confine-probe $(EXAMPLES)/personal/bin/probe
+	for s in debian12 hello hello-classic gpu-check platform gnome-app personal; do \
 		mksquashfs $(EXAMPLES)/$$s $(EXAMPLES)/$$s.snap -all-root -noappend -quiet -no-progress || exit 1; \
 	done
 

@@ -162,3 +162,68 @@ fn the_policy_file_is_written_by_the_tools_and_trusted_only_as_root_s() {
     assert_eq!(lines.last(), Some(&"status=1"), "{r:#?}");
     assert!(r.stderr.contains("cannot "), "{r:#?}");
 }
+
+/// The example snap `personal`: its two personal-files plugs (never
+/// connected automatically) give it `~/.config/personal` to read and
+/// `~/.personal-notes` to read and write, and nothing else of the home.
+/// Its app (`bin/report`) tries each file as nobody, before and after
+/// `confine connect`, and after a disconnect.
+#[test]
+fn personal_files_reach_what_the_plugs_name_and_nothing_else() {
+    let files = "install -d -o 65534 -g 65534 /home/nobody/.config /home/nobody/.config/personal /home/nobody/.config/other \
+         /home/nobody/.personal-notes /home/nobody/.ssh /home/nobody/Documents; \
+         for f in .config/personal/settings .config/other/settings .personal-notes/today .ssh/id Documents/letter; do \
+           echo mine > /home/nobody/$f; done; chown -R 65534:65534 /home/nobody";
+    let run = |label: &str| format!("echo == {label}; (cd / && {NOBODY} personal)");
+    let r = install_scene().run(&format!(
+        "confine install $EX/debian12.snap >/dev/null && confine install $EX/personal.snap >/dev/null; {files}; \
+         confine connections personal; {}; \
+         confine connect personal:dot-config >/dev/null && confine connect personal:notes >/dev/null; {}; \
+         confine disconnect personal:notes >/dev/null; {}; \
+         ls -A /home/nobody; cat /home/nobody/.personal-notes/today /home/nobody/.config/personal/settings",
+        run("unconnected"),
+        run("connected"),
+        run("notes disconnected"),
+    ));
+    let section = |label: &str| -> BTreeMap<String, String> {
+        let start = format!("== {label}");
+        r.stdout
+            .lines()
+            .skip_while(|l| *l != start)
+            .skip(1)
+            .take_while(|l| !l.starts_with("== "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let h = "/home/nobody";
+    let paths = [
+        format!("read:{h}/.config/personal/settings"),
+        format!("read:{h}/.personal-notes/today"),
+        format!("read:{h}/.config/other/settings"),
+        format!("read:{h}/.ssh/id"),
+        format!("read:{h}/Documents/letter"),
+        format!("write:{h}/.personal-notes/today"),
+        format!("write:{h}/.personal-notes/new"),
+        format!("write:{h}/.config/personal/settings"),
+        format!("write:{h}/.config/other/settings"),
+        format!("write:{h}/new"),
+    ];
+    let expect = |label: &str, allowed: &[usize]| {
+        let got = section(label);
+        assert_eq!(got.len(), paths.len(), "{label}: {got:?}\n{r:#?}");
+        for (i, p) in paths.iter().enumerate() {
+            let want = if allowed.contains(&i) { "ok" } else { "EACCES" };
+            assert_eq!(got.get(p).map(String::as_str), Some(want), "{label}: {p}\n{r:#?}");
+        }
+    };
+    // The plugs are declared, not connected.
+    assert!(r.stdout.contains("personal-files"), "{r:#?}");
+    expect("unconnected", &[]);
+    // dot-config is read-only; notes is read-write, new files included.
+    expect("connected", &[0, 1, 5, 6]);
+    expect("notes disconnected", &[0]);
+    // What the app wrote is where the plug said, and only there.
+    assert!(r.stdout.contains("mine\nprobe\nmine\n"), "{r:#?}");
+    assert!(!r.stdout.lines().any(|l| l == "new"), "{r:#?}");
+}

@@ -349,7 +349,7 @@ impl Scene {
 /// The example snaps, built by `make examples`.
 pub fn examples() -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/examples");
-    for s in ["debian12", "hello", "hello-classic"] {
+    for s in ["debian12", "hello", "hello-classic", "personal"] {
         assert!(dir.join(format!("{s}.snap")).exists(), "{s}.snap is missing: run `make examples` first");
     }
     dir.to_string_lossy().into_owned()
@@ -363,7 +363,7 @@ pub fn install_scene() -> Scene {
     let mut s = Scene::new().strict().run_by_root();
     let copy = s.dir.path().join("examples");
     std::fs::create_dir(&copy).unwrap();
-    for name in ["debian12", "hello", "hello-classic"] {
+    for name in ["debian12", "hello", "hello-classic", "personal"] {
         let file = format!("{name}.snap");
         std::fs::copy(Path::new(&examples()).join(&file), copy.join(&file)).unwrap();
     }
