@@ -5,8 +5,10 @@
 # plugs whose default provider is platform, five layouts); nobody runs it
 # and it reports its layouts and content as snap-update-ns made them; a
 # connection made or undone reaches a running app's namespace; bad layouts
-# are refused; a symlink planted in a content source is never followed; the
-# caller's own mount profile (the document portal) is applied per command.
+# are refused; symlinks planted at layout targets, in content sources and
+# at content mount points are never followed, with ours and with Debian's
+# snap-update-ns; the personal-files example reaches what its plugs name
+# and nothing else of the home; the caller's own mount profile (the document portal) is applied per command.
 #   VM_RUN_SYSTEMD=1 integration/vm-run integration/suites/mounts.sh EXAMPLES_DIR
 set -u
 T_SUITE=mounts
@@ -149,6 +151,134 @@ expect_line "a symlinked content source is not mounted" "$out" "state: cat: /var
 mounts=$(cd /tmp && nobody snap-run --shell gnome-app -c 'ls /var/snap/gnome-app/x1/platform-state/' 2>&1)
 [ -z "$(grep -x passwd <<<"$mounts")" ] && pass "the host's /etc is not bound in" || fail "the host's /etc is not bound in" "$mounts"
 rm -f /var/snap/platform/x1/state
+
+# Symlinks the snaps plant themselves, never followed: each points to a
+# directory of the host that the sandbox shares (/var/tmp), where a
+# followed link would leave a directory or a mount. Each case runs with
+# our snap-update-ns and with Debian's (bound over ours, as above), which
+# must agree.
+#  - planted-layout ships $SNAP/plugins as a link, with a layout there, and
+#    planted-deep ships $SNAP/lib as one, with a layout at $SNAP/lib/sub:
+#    their launches are refused (a layout that cannot be made stops the
+#    update, as in snapd) and leave no namespace;
+#  - planted-provider's content source is a link it ships ($SNAP/etc to
+#    /etc), and planted-consumer's app links the mount point of its other
+#    content plug ($SNAP_DATA/plugins) to the host before it is connected:
+#    both are skipped (as snapd skips content it cannot mount) and the app
+#    runs without them.
+host=/var/tmp/planted-host
+rm -rf $host /var/tmp/planted && install -d -m 0755 $host && echo host >$host/marker
+# mksnap NAME YAML_LINE...: /var/tmp/planted/NAME.snap from the files made
+# in /var/tmp/planted/NAME and a snap.yaml of these lines after the first.
+mksnap() {
+	local name=$1 d=/var/tmp/planted/$1
+	shift
+	mkdir -p $d/meta && printf '%s\n' "name: $name" "version: '1'" "base: debian12" "$@" >$d/meta/snap.yaml &&
+		mksquashfs $d $d.snap -all-root -noappend -quiet -no-progress
+}
+mkdir -p /var/tmp/planted/planted-layout/real /var/tmp/planted/planted-deep /var/tmp/planted/planted-provider/plain \
+	/var/tmp/planted/planted-consumer/source
+ln -s $host /var/tmp/planted/planted-layout/plugins
+ln -s $host /var/tmp/planted/planted-deep/lib
+ln -s /etc /var/tmp/planted/planted-provider/etc
+echo provider >/var/tmp/planted/planted-provider/plain/marker
+app=("apps:" "  app:" "    command: bin/true")
+mksnap planted-layout "${app[@]}" "layout:" '  $SNAP/plugins:' '    bind: $SNAP/real'
+mksnap planted-deep "${app[@]}" "layout:" '  $SNAP/lib/sub:' '    type: tmpfs'
+mksnap planted-provider "slots:" "  etc:" "    interface: content" "    content: etc" '    read: [$SNAP/etc]' \
+	"  plain:" "    interface: content" "    content: plain" '    read: [$SNAP/plain]'
+mksnap planted-consumer "${app[@]}" "    plugs: [etc, plugins]" "plugs:" "  etc:" "    interface: content" "    content: etc" \
+	'    target: $SNAP/source' "    default-provider: planted-provider" "  plugins:" "    interface: content" \
+	"    content: plain" '    target: $SNAP_DATA/plugins'
+out=$(for s in planted-layout planted-deep planted-provider planted-consumer; do confine install /var/tmp/planted/$s.snap 2>&1; done)
+echo "$out" | sed 's/^/# /'
+as_root() { env -i PATH=/snap/bin:/usr/bin:/bin HOME=/root "$@"; }
+# The consumer's app plants its link, then the plug is connected.
+as_root snap-run --shell planted-consumer -c 'ln -s /var/tmp/planted-host $SNAP_DATA/plugins' 2>&1 | sed 's/^/# /'
+out=$(confine connect planted-consumer:plugins planted-provider:plain 2>&1) || fail "connect planted-consumer:plugins" "$out"
+# planted TOOL: what each planted snap's launch gives (status, and the
+# consumer's view of its content from its namespace), with our launcher
+# running TOOL's snap-update-ns.
+planted() {
+	local s st
+	[ "$1" = debian ] && mount --bind /usr/lib/snapd/snap-update-ns $uns
+	for s in planted-layout planted-deep planted-consumer; do
+		/usr/lib/confine/snap-discard-ns $s
+		out=$(cd /tmp && nobody snap-run --shell $s -c 'echo ran' 2>&1)
+		st=$?
+		echo "$1 $s: status $st" && echo "$out" | sed "s/^/# $1 $s: /" >&2
+		[ -e /run/snapd/ns/$s.mnt ] && echo "$1 $s: namespace kept"
+	done
+	nsenter --mount=/run/snapd/ns/planted-consumer.mnt sh -c 'echo "source: $(ls -A /snap/planted-consumer/x1/source)"
+		echo "plugins: $(readlink /var/snap/planted-consumer/x1/plugins)"; echo "host: $(ls -A /var/tmp/planted-host)"
+		cat /proc/self/mountinfo' 2>&1 | awk -v t="$1 consumer" '
+		$5 ~ /^\/var\/tmp\/planted-host($|\/)/ || $5 == "/snap/planted-consumer/x1/source" || $5 == "/var/snap/planted-consumer/x1/plugins" { n++; next }
+		NF < 7 { print t, $0 } END { print t, "mounts there:", n + 0 }'
+	[ "$1" = debian ] && umount $uns
+	/usr/lib/confine/snap-discard-ns planted-consumer
+}
+ours=$(planted ours)
+debian=$(planted debian)
+echo "$ours" | sed 's/^/# /'
+echo "$debian" | sed 's/^/# /'
+for tool in ours debian; do
+	out=${!tool}
+	expect_line "$tool: a layout at a link the snap ships is refused" "$out" "$tool planted-layout: status 1"
+	expect_line "$tool: a layout below a link the snap ships is refused" "$out" "$tool planted-deep: status 1"
+	expect_line "$tool: the consumer runs without the content it cannot have" "$out" "$tool planted-consumer: status 0"
+	expect_line "$tool: a linked content source is not mounted" "$out" "$tool consumer source: "
+	expect_line "$tool: a content mount point the app linked stays a link" "$out" "$tool consumer plugins: $host"
+	expect_line "$tool: nothing is made in the host's directory" "$out" "$tool consumer host: marker"
+	expect_line "$tool: no mount at the links' targets or the content's mount points" "$out" "$tool consumer mounts there: 0"
+	grep -q "planted-layout: namespace kept\|planted-deep: namespace kept" <<<"$out" &&
+		fail "$tool: a refused launch keeps no namespace" "$out" || pass "$tool: a refused launch keeps no namespace"
+done
+d=$(diff <(sed 's/^ours //' <<<"$ours") <(sed 's/^debian //' <<<"$debian"))
+[ -z "$d" ] && pass "planted links: Debian's snap-update-ns does the same" || fail "planted links: Debian's snap-update-ns does the same" "$d"
+[ "$(ls -A $host)" = marker ] && ! grep -q planted-host /proc/self/mountinfo &&
+	pass "planted links: the host is untouched" || fail "planted links: the host is untouched" "$(ls -A $host; grep planted /proc/self/mountinfo)"
+for s in planted-consumer planted-provider planted-deep planted-layout; do confine remove $s >/dev/null 2>&1; done
+rm -rf $host /var/tmp/planted
+
+# The personal-files example under AppArmor: its plugs (never connected
+# automatically) give it ~/.config/personal to read and ~/.personal-notes
+# to read and write, nothing else of the home; every file is nobody's, so
+# only the policy refuses.
+h=/home/nobody
+install -d -o 65534 -g 65534 $h/.config $h/.config/personal $h/.config/other $h/.personal-notes $h/.ssh $h/Documents
+for f in .config/personal/settings .config/other/settings .personal-notes/today .ssh/id Documents/letter; do
+	echo mine >$h/$f && chown 65534:65534 $h/$f
+done
+out=$(confine install "$examples/personal.snap" 2>&1)
+echo "$out" | sed 's/^/# /'
+# personal_sees STATE OK_PATH...: the app's verdicts, each ok for the
+# paths given and EACCES for the others.
+personal_sees() {
+	local state=$1 got want line bad=
+	shift
+	got=$(cd /tmp && nobody personal 2>&1)
+	echo "$got" | sed "s/^/# $state: /"
+	for line in read:$h/.config/personal/settings read:$h/.personal-notes/today read:$h/.config/other/settings \
+		read:$h/.ssh/id read:$h/Documents/letter write:$h/.personal-notes/today write:$h/.personal-notes/new \
+		write:$h/.config/personal/settings write:$h/.config/other/settings write:$h/new; do
+		want=EACCES
+		for ok; do [ "$line" = "$ok" ] && want=ok; done
+		grep -qxF "$line=$want" <<<"$got" || bad+="$line: want $want"$'\n'
+	done
+	[ -z "$bad" ] && pass "personal-files, $state: the app reaches what its plugs name and nothing else" ||
+		fail "personal-files, $state: the app reaches what its plugs name and nothing else" "$bad"
+}
+personal_sees "not connected"
+confine connect personal:dot-config >/dev/null 2>&1 && confine connect personal:notes >/dev/null 2>&1 ||
+	fail "connect the personal-files plugs" "$(confine connections personal 2>&1)"
+personal_sees "connected" read:$h/.config/personal/settings read:$h/.personal-notes/today \
+	write:$h/.personal-notes/today write:$h/.personal-notes/new
+confine disconnect personal:notes >/dev/null 2>&1
+personal_sees "notes disconnected" read:$h/.config/personal/settings
+[ ! -e $h/new ] && [ "$(cat $h/.config/personal/settings $h/.personal-notes/today)" = "$(printf 'mine\nmine\nprobe')" ] &&
+	pass "personal-files: the app wrote where its plug said and nowhere else" ||
+	fail "personal-files: the app wrote where its plug said and nowhere else" "$(ls -A $h; cat $h/.personal-notes/today)"
+confine remove personal >/dev/null 2>&1
 
 # Layouts snapd's validation forbids are refused; /usr, /var and /etc work
 # (above).
