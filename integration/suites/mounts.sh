@@ -182,12 +182,11 @@ ln -s $host /var/tmp/planted/planted-layout/plugins
 ln -s $host /var/tmp/planted/planted-deep/lib
 ln -s /etc /var/tmp/planted/planted-provider/etc
 echo provider >/var/tmp/planted/planted-provider/plain/marker
-app=("apps:" "  app:" "    command: bin/true")
-mksnap planted-layout "${app[@]}" "layout:" '  $SNAP/plugins:' '    bind: $SNAP/real'
-mksnap planted-deep "${app[@]}" "layout:" '  $SNAP/lib/sub:' '    type: tmpfs'
+mksnap planted-layout "apps:" "  planted-layout:" "    command: bin/true" "layout:" '  $SNAP/plugins:' '    bind: $SNAP/real'
+mksnap planted-deep "apps:" "  planted-deep:" "    command: bin/true" "layout:" '  $SNAP/lib/sub:' '    type: tmpfs'
 mksnap planted-provider "slots:" "  etc:" "    interface: content" "    content: etc" '    read: [$SNAP/etc]' \
 	"  plain:" "    interface: content" "    content: plain" '    read: [$SNAP/plain]'
-mksnap planted-consumer "${app[@]}" "    plugs: [etc, plugins]" "plugs:" "  etc:" "    interface: content" "    content: etc" \
+mksnap planted-consumer "apps:" "  planted-consumer:" "    command: bin/true" "    plugs: [etc, plugins]" "plugs:" "  etc:" "    interface: content" "    content: etc" \
 	'    target: $SNAP/source' "    default-provider: planted-provider" "  plugins:" "    interface: content" \
 	"    content: plain" '    target: $SNAP_DATA/plugins'
 out=$(for s in planted-layout planted-deep planted-provider planted-consumer; do confine install /var/tmp/planted/$s.snap 2>&1; done)
@@ -207,13 +206,14 @@ planted() {
 		out=$(cd /tmp && nobody snap-run --shell $s -c 'echo ran' 2>&1)
 		st=$?
 		echo "$1 $s: status $st" && echo "$out" | sed "s/^/# $1 $s: /" >&2
+		grep -q "cannot apply the mount profile of snap $s: snap-update-ns failed" <<<"$out" && echo "$1 $s: update refused"
 		[ -e /run/snapd/ns/$s.mnt ] && echo "$1 $s: namespace kept"
 	done
 	nsenter --mount=/run/snapd/ns/planted-consumer.mnt sh -c 'echo "source: $(ls -A /snap/planted-consumer/x1/source)"
 		echo "plugins: $(readlink /var/snap/planted-consumer/x1/plugins)"; echo "host: $(ls -A /var/tmp/planted-host)"
 		cat /proc/self/mountinfo' 2>&1 | awk -v t="$1 consumer" '
 		$5 ~ /^\/var\/tmp\/planted-host($|\/)/ || $5 == "/snap/planted-consumer/x1/source" || $5 == "/var/snap/planted-consumer/x1/plugins" { n++; next }
-		NF < 7 { print t, $0 } END { print t, "mounts there:", n + 0 }'
+		NF < 7 { print t, $0; next } { m++ } END { print t, "mount table lines:", (m > 0 ? "some" : "none"); print t, "mounts there:", n + 0 }'
 	[ "$1" = debian ] && umount $uns
 	/usr/lib/confine/snap-discard-ns planted-consumer
 }
@@ -224,11 +224,14 @@ echo "$debian" | sed 's/^/# /'
 for tool in ours debian; do
 	out=${!tool}
 	expect_line "$tool: a layout at a link the snap ships is refused" "$out" "$tool planted-layout: status 1"
+	expect_line "$tool: planted-layout is refused by snap-update-ns" "$out" "$tool planted-layout: update refused"
 	expect_line "$tool: a layout below a link the snap ships is refused" "$out" "$tool planted-deep: status 1"
+	expect_line "$tool: planted-deep is refused by snap-update-ns" "$out" "$tool planted-deep: update refused"
 	expect_line "$tool: the consumer runs without the content it cannot have" "$out" "$tool planted-consumer: status 0"
 	expect_line "$tool: a linked content source is not mounted" "$out" "$tool consumer source: "
 	expect_line "$tool: a content mount point the app linked stays a link" "$out" "$tool consumer plugins: $host"
 	expect_line "$tool: nothing is made in the host's directory" "$out" "$tool consumer host: marker"
+	expect_line "$tool: the consumer's namespace is kept" "$out" "$tool consumer mount table lines: some"
 	expect_line "$tool: no mount at the links' targets or the content's mount points" "$out" "$tool consumer mounts there: 0"
 	grep -q "planted-layout: namespace kept\|planted-deep: namespace kept" <<<"$out" &&
 		fail "$tool: a refused launch keeps no namespace" "$out" || pass "$tool: a refused launch keeps no namespace"
