@@ -97,7 +97,7 @@ fn instance_of(tag: &str) -> String {
     rest.split(['.', '+']).next().unwrap_or(rest).to_string()
 }
 
-/// Serialises strict scenes across the threads of a test binary and across
+/// Serialises scenes across the threads of a test binary and across
 /// test binaries.
 struct StrictLock {
     // Field order matters: the file lock is released before the mutex.
@@ -309,9 +309,13 @@ impl Scene {
         script.push_str(&format!("exec {who}{} /bin/bash -c {}\n", env.join(" "), sh_quote(command)));
         let path = self.dir.path().join("scene.sh");
         std::fs::write(&path, script).unwrap();
-        // Strict scenes run one at a time: the freezer cgroups they create
-        // are the host's, shared by name, and each scene removes its own.
-        let _serial = if self.strict { Some(StrictLock::take()) } else { None };
+        // Scenes run one at a time: the freezer and device cgroups their
+        // launches create are the host's, shared by name, and each scene
+        // removes the ones it made. A launch creates its groups early and
+        // joins them at the end of its set-up, so a scene running beside
+        // it would see them empty, count them as its own and remove them
+        // under it.
+        let _serial = StrictLock::take();
         let before = freezer_groups();
         let devices_before = device_groups();
         let udev_existed = Path::new("/run/udev").exists();
