@@ -187,6 +187,17 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// Takes away every policy of `instance`, which must not be registered
+    /// (see [`deploy::remove_everything_of`]).
+    pub fn remove_everything_of(&self, instance: &str) -> Result<Report, Error> {
+        if crate::state::read(&self.paths)?.snaps.contains_key(instance) {
+            return Err(Error(format!("cannot remove the policy of {instance}: it is registered")));
+        }
+        Ok(deploy::remove_everything_of(&self.paths, &self.parser, instance)?)
+    }
+}
+
 /// Drops the connections of plugs that are gone or have another interface
 /// now; returns them.
 fn drop_stale_connections(state: &mut State, instance: &str, yaml: &SnapYaml) -> Vec<String> {

@@ -187,6 +187,25 @@ impl Parser {
         Ok(())
     }
 
+    /// The names of the profiles that have a cached compilation (in the
+    /// cache directory and in its per-feature subdirectories).
+    pub fn cached(&self) -> Vec<String> {
+        let mut dirs = vec![self.cache.clone()];
+        if let Ok(entries) = std::fs::read_dir(&self.cache) {
+            dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        let mut names: Vec<String> = dirs
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flat_map(|entries| entries.flatten())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Removes the cached compilations of profiles (in the cache directory
     /// and in its per-feature subdirectories).
     pub fn forget(&self, names: &[String]) {

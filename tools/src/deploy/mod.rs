@@ -148,10 +148,23 @@ impl Drop for Staging {
     }
 }
 
-/// Removes the staging directories of processes that are gone (killed
-/// half-way through a change).
-pub fn remove_stale_staging_of(paths: &Paths) {
+/// Removes what processes that are gone (killed half-way through a
+/// change) left behind: their staging directories, and their temporary
+/// files in every directory a policy file is written to atomically and in
+/// the state's.
+pub fn remove_leftovers_of_dead_writers(paths: &Paths) {
     remove_stale_staging(&paths.apparmor_staging());
+    for dir in [
+        paths.apparmor_profiles(),
+        paths.seccomp_dir(),
+        paths.landlock_dir(),
+        paths.mount_policy_dir(),
+        paths.udev_rules_dir(),
+        paths.cgroup_dir(),
+        paths.state_dir(),
+    ] {
+        output::remove_stale_temporaries(&dir);
+    }
 }
 
 fn remove_stale_staging(base: &Path) {
@@ -381,6 +394,22 @@ pub fn apply(
         }
     }
     drop(staging);
+    Ok(report)
+}
+
+/// Takes away every policy of a snap that is not registered: what a
+/// change killed before it recorded the snap left (files, profiles loaded
+/// into the kernel, cached compilations).
+pub fn remove_everything_of(paths: &Paths, parser: &Parser, instance: &str) -> Result<Report, Error> {
+    let mut report = apply(paths, parser, instance, None, false)?;
+    let cached: Vec<String> = parser.cached().into_iter().filter(|n| is_profile_of(n, instance)).collect();
+    parser.unload(&cached)?;
+    parser.forget(&cached);
+    for name in cached {
+        if !report.profiles_unloaded.contains(&name) {
+            report.profiles_unloaded.push(name);
+        }
+    }
     Ok(report)
 }
 

@@ -193,6 +193,48 @@ fn other_snaps_are_left_alone() {
 }
 
 #[test]
+fn what_a_killed_change_left_is_taken_away() {
+    // "a" was being registered when it was killed: its files are written,
+    // a hook's profile is compiled (cached) but not yet in place, and a
+    // temporary file is left; "ab" is registered and keeps everything.
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::new(dir.path().join("root"));
+    let (parser, _) = fake_parser(dir.path());
+    let mut ab = PolicyFiles::default();
+    ab.apparmor.insert("snap.ab.app".into(), PROFILE.replace("snap.a.app", "snap.ab.app"));
+    ab.seccomp.insert("snap.ab.app".into(), "read\n".into());
+    apply(&paths, &parser, "ab", Some(&ab), false).unwrap();
+    apply(&paths, &parser, "a", Some(&files(PROFILE)), false).unwrap();
+    fs::create_dir_all(parser.cache.join("features-1")).unwrap();
+    for name in ["snap.a.app", "features-1/snap.a.hook.install", "snap.ab.app"] {
+        fs::write(parser.cache.join(name), b"compiled").unwrap();
+    }
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    let temporary = paths.seccomp_dir().join(format!(".snap.a.app.bin2.{gone}.0~"));
+    fs::write(&temporary, b"half").unwrap();
+
+    let r = remove_everything_of(&paths, &parser, "a").unwrap();
+    let mut unloaded = r.profiles_unloaded.clone();
+    unloaded.sort();
+    assert_eq!(unloaded, vec!["snap.a.app", "snap.a.hook.install"]);
+    assert!(!paths.apparmor_profiles().join("snap.a.app").exists());
+    assert!(!paths.seccomp_dir().join("snap.a.app.bin2").exists());
+    assert!(!paths.device_file("a").exists());
+    assert!(!parser.cache.join("snap.a.app").exists());
+    assert!(!parser.cache.join("features-1/snap.a.hook.install").exists());
+    assert!(parser.cache.join("snap.ab.app").exists());
+    assert!(paths.apparmor_profiles().join("snap.ab.app").exists());
+    assert!(paths.seccomp_dir().join("snap.ab.app.bin2").exists());
+    // The temporary file goes with the other leftovers of dead writers.
+    assert!(temporary.exists());
+    remove_leftovers_of_dead_writers(&paths);
+    assert!(!temporary.exists());
+    assert!(paths.seccomp_dir().join("snap.ab.app.bin2").exists());
+}
+
+#[test]
 fn udev_rules_come_and_go() {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::new(dir.path());

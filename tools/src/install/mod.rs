@@ -214,7 +214,7 @@ impl Admin {
         for instance in instances {
             let _ = inhibit::clear(self.paths.root(), &instance);
         }
-        crate::deploy::remove_stale_staging_of(&self.paths);
+        crate::deploy::remove_leftovers_of_dead_writers(&self.paths);
         let problems = log.undo(self);
         if problems.is_empty() {
             Ok(true)

@@ -73,6 +73,8 @@ impl UndoLog {
     /// The log of an interrupted change, if its journal exists.
     pub fn recover(paths: &Paths) -> Option<UndoLog> {
         let journal = journal_path(paths);
+        // A journal being written when the change was killed.
+        let _ = fs::remove_file(journal.with_extension("new"));
         let steps: Vec<Undo> = serde_json::from_slice(&fs::read(&journal).ok()?).unwrap_or_default();
         Some(UndoLog { steps, journal })
     }
@@ -125,7 +127,9 @@ impl UndoLog {
                     let r = match previous {
                         Some((dir, rev)) => admin.register(&dir, &rev, Some(&instance)).map(|_| ()),
                         None if registered => admin.unregister(&instance).map(|_| ()),
-                        None => Ok(()),
+                        // Killed while its policy was being written, before
+                        // the state recorded it.
+                        None => admin.remove_everything_of(&instance).map(|_| ()),
                     };
                     if let Err(e) = r {
                         note(e.to_string());

@@ -68,6 +68,31 @@ fn create_temporary(dir: &Path, base: &str) -> io::Result<(File, PathBuf)> {
     }
 }
 
+/// Removes from `dir` the temporary files of writers that no longer run
+/// (killed between creating a temporary file and renaming it). Those of a
+/// writer that still runs are left alone.
+pub fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let Some(pid) = writer_of(&e.file_name().to_string_lossy()) else { continue };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The process id in the name of a temporary file (`.<name>.<pid>.<n>~`).
+fn writer_of(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix('~')?;
+    let (rest, n) = rest.rsplit_once('.')?;
+    let (base, pid) = rest.rsplit_once('.')?;
+    n.parse::<u32>().ok()?;
+    if base.is_empty() {
+        return None;
+    }
+    pid.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -108,5 +133,27 @@ mod tests {
         let out = dir.path().join("no/such/dir/out");
         assert!(write_atomically(&out, b"x").is_err());
         assert!(write_atomically(Path::new("/"), b"x").is_err());
+    }
+
+    #[test]
+    fn temporaries_of_writers_that_are_gone_are_removed() {
+        assert_eq!(writer_of(".snap.a.b.bin2.328.0~"), Some(328));
+        for other in ["snap.a.b.bin2", ".snap.a.b.bin2.328.0", ".328.0~", ".x.y.0~", ".x.1.y~", "x.1.2~"] {
+            assert_eq!(writer_of(other), None, "{other}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // A process that has ended (and was reaped) gives a free id.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let gone = child.id();
+        child.wait().unwrap();
+        let me = std::process::id();
+        for name in [format!(".snap.a.b.bin2.{gone}.0~"), format!(".snap.a.b.bin2.{me}.3~"), "snap.a.b.bin2".into()] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_stale_temporaries(dir.path());
+        let mut names: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, vec![format!(".snap.a.b.bin2.{me}.3~"), "snap.a.b.bin2".to_string()]);
     }
 }
