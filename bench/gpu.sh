@@ -29,7 +29,7 @@ for t in hyperfine python3 /usr/lib/snapd/snap-confine "$libexec/snap-confine"; 
 	command -v "$t" >/dev/null || { echo "cannot find $t (make deps install)" >&2; exit 1; }
 done
 work=$(mktemp -d /var/tmp/confine-bench-gpu.XXXXXX)
-trap 'rm -rf "$work"; rmdir /sys/fs/cgroup/freezer/snap.ours /sys/fs/cgroup/freezer/snap.debian 2>/dev/null || true' EXIT
+trap 'rm -rf "$work"; rmdir /sys/fs/cgroup/{freezer,devices}/snap.{ours,debian} 2>/dev/null || true' EXIT
 chmod 755 "$work"
 integration/fake-nvidia-driver tests/data/gpu/h200-driver-files.txt "$work/toolkit"
 integration/fake-nvidia-driver tests/data/gpu/debian-driver-files.txt "$work/debian"

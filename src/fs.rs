@@ -6,8 +6,10 @@ use crate::sys::{FileStat, Sys};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
+use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
+use std::rc::Rc;
 
 /// Whether every component of a path must be owned by root and not writable
 /// by others.
@@ -51,27 +53,101 @@ fn check_trusted<S: Sys>(sys: &S, path: &str, st: &FileStat) -> Result<()> {
     Ok(())
 }
 
+/// How many walked directories are kept.
+const WALKED_MAX: usize = 32;
+
+/// The directories that walks with [`Trust::RootOwned`] reached and found
+/// trusted, by path: the next walk below one of them starts there instead
+/// of at the root (a launch reads a dozen files under `/var/lib/snapd` and
+/// `/run/snapd`, and each level costs an `openat`, an `fstat` and a
+/// `close`). What a path names stays the same only within one view of the
+/// file system and for one identity, so the [`Sys`] implementations call
+/// [`Walked::forget`] whenever the mount namespace, a mount, the root, a
+/// name or an owner the launcher changes, its ids or capabilities change,
+/// and before a helper runs. A directory found trusted is owned by root and
+/// not writable by others, so no one else can make its path name another.
+#[derive(Debug, Default)]
+pub struct Walked(RefCell<Vec<(String, Rc<OwnedFd>)>>);
+
+impl Walked {
+    /// Nothing is known any more.
+    pub fn forget(&self) {
+        self.0.borrow_mut().clear();
+    }
+
+    /// How many directories are known.
+    pub fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.0.borrow().is_empty()
+    }
+
+    fn find(&self, path: &str) -> Option<Rc<OwnedFd>> {
+        self.0.borrow().iter().find(|(p, _)| p == path).map(|(_, fd)| Rc::clone(fd))
+    }
+
+    fn keep(&self, path: &str, fd: &Rc<OwnedFd>) {
+        let mut known = self.0.borrow_mut();
+        if known.len() < WALKED_MAX && !known.iter().any(|(p, _)| p == path) {
+            known.push((path.to_string(), Rc::clone(fd)));
+        }
+    }
+}
+
+/// The deepest directory above the last of `parts` that a walk already
+/// reached: how many components it covers, its path and its descriptor.
+fn deepest_walked<S: Sys>(sys: &S, parts: &[&str]) -> Option<(usize, String, Rc<OwnedFd>)> {
+    let walked = sys.walked();
+    if walked.is_empty() {
+        return None;
+    }
+    // "/", "/a", "/a/b", ... for every directory above the last component.
+    let mut prefixes = vec![String::from("/")];
+    let mut sofar = String::new();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        sofar.push('/');
+        sofar.push_str(part);
+        prefixes.push(sofar.clone());
+    }
+    prefixes.into_iter().enumerate().rev().find_map(|(k, path)| {
+        walked.find(&path).map(|fd| (k, if k == 0 { String::new() } else { path }, fd))
+    })
+}
+
 /// Opens `path` walking from the root: each directory with
 /// `O_PATH|O_DIRECTORY|O_NOFOLLOW`, the last component with `last_flags`
 /// (plus `O_NOFOLLOW|O_CLOEXEC`). With [`Trust::RootOwned`] the root, every
 /// directory and the file itself must be owned by root and not writable by
-/// others.
+/// others. A walk starts at the deepest directory above the last component
+/// that an earlier one found trusted ([`Walked`]).
 pub fn open_path<S: Sys>(sys: &S, path: &str, last_flags: OFlag, trust: Trust) -> Result<Opened> {
     let parts = components(path)?;
-    let mut fd = sys.root()?;
     let checked = trust == Trust::RootOwned;
-    if checked || parts.is_empty() {
-        let stat = sys.fstat(fd.as_fd())?;
-        if checked {
-            check_trusted(sys, "/", &stat)?;
+    let (skip, mut sofar, mut fd) = match deepest_walked(sys, &parts) {
+        Some(found) => found,
+        None => {
+            let root = sys.root()?;
+            if checked || parts.is_empty() {
+                let stat = sys.fstat(root.as_fd())?;
+                if checked {
+                    check_trusted(sys, "/", &stat)?;
+                }
+                if parts.is_empty() {
+                    return Ok(Opened { fd: root, stat });
+                }
+            }
+            let root = Rc::new(root);
+            if checked {
+                sys.walked().keep("/", &root);
+            }
+            (0, String::new(), root)
         }
-        if parts.is_empty() {
-            return Ok(Opened { fd, stat });
-        }
-    }
-    let mut sofar = String::new();
+    };
     let n = parts.len();
-    for (i, part) in parts.into_iter().enumerate() {
+    for (i, part) in parts.into_iter().enumerate().skip(skip) {
         sofar.push('/');
         sofar.push_str(part);
         let last = i + 1 == n;
@@ -91,7 +167,10 @@ pub fn open_path<S: Sys>(sys: &S, path: &str, last_flags: OFlag, trust: Trust) -
                 return Ok(Opened { fd: next, stat });
             }
         }
-        fd = next;
+        fd = Rc::new(next);
+        if checked {
+            sys.walked().keep(&sofar, &fd);
+        }
     }
     Err(Error::because(format!("open {path}"), "it has no components"))
 }
@@ -217,5 +296,91 @@ mod tests {
         std::os::unix::fs::symlink("/etc", sys.path("/home/u/evil")).unwrap();
         let err = mkpath(&sys, "/home/u/evil/x", Mode::from_bits_truncate(0o755)).unwrap_err();
         assert_eq!(err.to_string(), "cannot open /home/u/evil: Not a directory");
+    }
+
+    /// The components a walk opened, as the fake recorded them.
+    fn opens_of(sys: &FakeSys, f: impl FnOnce()) -> Vec<String> {
+        let before = sys.calls().len();
+        f();
+        sys.calls()[before..].iter().filter(|c| c.starts_with("openat(")).cloned().collect()
+    }
+
+    fn trusted_tree() -> FakeSys {
+        let sys = FakeSys::new();
+        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.dir("/var", 0o755);
+        sys.dir("/var/lib", 0o755);
+        sys.dir("/var/lib/snapd", 0o755);
+        sys.file("/var/lib/snapd/a", b"a", 0o644);
+        sys.file("/var/lib/snapd/b", b"b", 0o644);
+        sys.dir("/var/lib/snapd/open", 0o777);
+        sys.file("/var/lib/snapd/open/c", b"c", 0o644);
+        sys
+    }
+
+    #[test]
+    fn a_walk_starts_at_the_deepest_directory_an_earlier_one_found_trusted() {
+        let sys = trusted_tree();
+        let read = |p: &str| read_trusted_file(&sys, p, 10).unwrap();
+        assert_eq!(opens_of(&sys, || assert_eq!(read("/var/lib/snapd/a"), b"a")), ["openat(var)", "openat(lib)", "openat(snapd)", "openat(a)"]);
+        assert_eq!(opens_of(&sys, || assert_eq!(read("/var/lib/snapd/b"), b"b")), ["openat(b)"]);
+        assert_eq!(sys.walked.len(), 4, "/, /var, /var/lib and /var/lib/snapd");
+        // A walk without trust checks starts there too, and keeps nothing.
+        let any = || read_small_file(&sys, "/var/lib/snapd/open/c", 10).unwrap();
+        assert_eq!(opens_of(&sys, || assert_eq!(any(), b"c")), ["openat(open)", "openat(c)"]);
+        assert_eq!(opens_of(&sys, || assert_eq!(any(), b"c")), ["openat(open)", "openat(c)"]);
+        // A directory others may write to is never kept, and still refused.
+        for _ in 0..2 {
+            let err = read_trusted_file(&sys, "/var/lib/snapd/open/c", 10).unwrap_err();
+            assert_eq!(err.to_string(), "cannot trust /var/lib/snapd/open: it is writable by others (777)");
+        }
+        assert_eq!(sys.walked.len(), 4);
+    }
+
+    #[test]
+    fn what_may_change_a_path_makes_walks_start_at_the_root_again() {
+        let sys = trusted_tree();
+        let uid = nix::unistd::getuid();
+        let gid = nix::unistd::getgid();
+        type Change = Box<dyn Fn(&FakeSys)>;
+        let changes: Vec<(&str, Change)> = vec![
+            ("unshare", Box::new(|s: &FakeSys| s.unshare_mount_ns().unwrap())),
+            ("setns", Box::new(|s: &FakeSys| s.setns_mount(s.root().unwrap().as_fd()).unwrap())),
+            ("mount", Box::new(|s: &FakeSys| {
+                let root = s.root().unwrap();
+                s.mount(crate::sys::Source::Path("none"), root.as_fd(), "/", Some("tmpfs"), nix::mount::MsFlags::empty(), None).unwrap()
+            })),
+            ("umount", Box::new(|s: &FakeSys| s.umount("/x", true).unwrap())),
+            ("setresuid", Box::new(move |s: &FakeSys| s.setresuid(uid, uid, uid).unwrap())),
+            ("setresgid", Box::new(move |s: &FakeSys| s.setresgid(gid, gid, gid).unwrap())),
+            ("set_fs_ids", Box::new(move |s: &FakeSys| s.set_fs_ids(uid, gid).unwrap())),
+            ("set_caps", Box::new(|s: &FakeSys| s.set_caps(s.get_caps().unwrap()).unwrap())),
+            ("renameat", Box::new(|s: &FakeSys| {
+                let root = s.root().unwrap();
+                let _ = s.renameat(root.as_fd(), OsStr::new("nothing"), OsStr::new("nothing-else"));
+            })),
+        ];
+        for (what, change) in changes {
+            read_trusted_file(&sys, "/var/lib/snapd/a", 10).unwrap();
+            assert!(!sys.walked.is_empty(), "{what}");
+            change(&sys);
+            assert!(sys.walked.is_empty(), "{what} keeps the walked directories");
+            let opens = opens_of(&sys, || drop(read_trusted_file(&sys, "/var/lib/snapd/b", 10).unwrap()));
+            assert_eq!(opens, ["openat(var)", "openat(lib)", "openat(snapd)", "openat(b)"], "{what}");
+        }
+    }
+
+    #[test]
+    fn at_most_a_few_dozen_directories_are_kept() {
+        let sys = FakeSys::new();
+        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        for i in 0..(WALKED_MAX + 8) {
+            sys.file(&format!("/d{i}/f"), b"x", 0o644);
+            sys.dir(&format!("/d{i}"), 0o755);
+        }
+        for i in 0..(WALKED_MAX + 8) {
+            read_trusted_file(&sys, &format!("/d{i}/f"), 10).unwrap();
+        }
+        assert_eq!(sys.walked.len(), WALKED_MAX);
     }
 }

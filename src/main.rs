@@ -16,7 +16,7 @@ fn main() {
     }));
     let argv: Vec<OsString> = std::env::args_os().collect();
     let env: Env = std::env::vars_os().collect();
-    let code = match run(&confine::sys::linux::LinuxSys, argv, env) {
+    let code = match run(&confine::sys::linux::LinuxSys::new(), argv, env) {
         Ok(Outcome::Print(text)) => {
             let _ = std::io::stdout().write_all(text.as_bytes());
             0

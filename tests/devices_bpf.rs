@@ -53,7 +53,7 @@ fn try_open_in(group: &Path, paths: &[&str]) -> String {
 #[test]
 fn the_filter_passes_the_verifier_and_filters_devices() {
     assert!(nix::unistd::geteuid().is_root(), "the device filter tests must run as root");
-    let sys = LinuxSys;
+    let sys = LinuxSys::new();
     let root = cgroup2_root();
     let group = Group(root.join(format!("confine-devices-test-{}", std::process::id())));
     std::fs::create_dir(&group.0).unwrap();
@@ -97,7 +97,7 @@ fn the_filter_passes_the_verifier_and_filters_devices() {
 
 #[test]
 fn a_broken_program_is_refused_with_the_verifier_output() {
-    let sys = LinuxSys;
+    let sys = LinuxSys::new();
     let mut insns = bpf::device_program(-1);
     insns.truncate(3);
     let e = sys

@@ -9,7 +9,7 @@ use std::io::Write;
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let env = std::env::vars_os().collect();
-    let code = match confine::cgroup::helper::run(&confine::sys::linux::LinuxSys, &argv, &env) {
+    let code = match confine::cgroup::helper::run(&confine::sys::linux::LinuxSys::new(), &argv, &env) {
         Ok(_) => 0,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "{e}");

@@ -7,7 +7,7 @@ use std::io::Write;
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let env = std::env::vars_os().collect();
-    let code = match confine::discard::run(&confine::sys::linux::LinuxSys, argv, env) {
+    let code = match confine::discard::run(&confine::sys::linux::LinuxSys::new(), argv, env) {
         Ok(text) => {
             if let Some(t) = text {
                 let _ = std::io::stdout().write_all(t.as_bytes());

@@ -529,7 +529,7 @@ fn caches_ldconfig_writes_read_back() {
 #[test]
 #[ignore]
 fn survey_timing() {
-    let sys = crate::sys::linux::LinuxSys;
+    let sys = crate::sys::linux::LinuxSys::new();
     let t = std::time::Instant::now();
     for _ in 0..200 {
         let _ = survey(&sys, "core22", &mut |_| {}).unwrap();

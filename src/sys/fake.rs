@@ -69,6 +69,10 @@ pub struct FakeSys {
     /// Where each mount (and `pivot_root`) really was, by its descriptor:
     /// the path under the fake root (`/...`), or the outside path.
     pub mounted_at: RefCell<Vec<String>>,
+    /// The directories walks found trusted, forgotten as the real
+    /// system's are, and whenever a test changes the tree through the
+    /// fake's helpers.
+    pub walked: crate::fs::Walked,
     linux: super::linux::LinuxSys,
 }
 
@@ -170,7 +174,8 @@ impl FakeSys {
             memlock: Cell::new((8 << 20, 8 << 20)),
             supplementary: RefCell::new(Vec::new()),
             tool_exit: Cell::new(ToolExit::Code(0)),
-            linux: super::linux::LinuxSys,
+            walked: crate::fs::Walked::default(),
+            linux: super::linux::LinuxSys::new(),
         };
         // The installed launcher, as the local group policy looks for it.
         sys.file(crate::config::LAUNCHER_PATH, b"", 0o755);
@@ -213,6 +218,7 @@ impl FakeSys {
 
     /// Creates a file under the fake root (parents included).
     pub fn file(&self, path: &str, content: &[u8], mode: u32) {
+        self.walked.forget();
         let p = self.root.path().join(path.trim_start_matches('/'));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, content).unwrap();
@@ -221,6 +227,7 @@ impl FakeSys {
 
     /// Creates a directory under the fake root (parents included).
     pub fn dir(&self, path: &str, mode: u32) {
+        self.walked.forget();
         let p = self.root.path().join(path.trim_start_matches('/'));
         std::fs::create_dir_all(&p).unwrap();
         set_mode(&p, mode);
@@ -240,12 +247,14 @@ impl FakeSys {
 
     /// Creates `path` as a stand-in for a character device `major:minor`.
     pub fn char_device(&self, path: &str, major: u64, minor: u64) {
+        self.walked.forget();
         self.file(path, b"", 0o666);
         self.device_nodes.borrow_mut().insert(path.to_string(), (libc::S_IFCHR, nix::sys::stat::makedev(major, minor)));
     }
 
     /// Reports filesystem type `magic` for `path` (under the fake root).
     pub fn set_fs_type(&self, path: &str, magic: i64) {
+        self.walked.forget();
         self.fs_types.borrow_mut().insert(path.to_string(), magic);
     }
 
@@ -350,6 +359,9 @@ impl Sys for FakeSys {
     }
     fn trusted_owner(&self) -> (u32, u32) {
         self.trusted.unwrap_or((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw()))
+    }
+    fn walked(&self) -> &crate::fs::Walked {
+        &self.walked
     }
     fn openat(&self, dir: BorrowedFd<'_>, name: &OsStr, flags: OFlag, mode: Mode) -> Result<OwnedFd> {
         self.rec(format!("openat({})", name.to_string_lossy()))?;
@@ -459,9 +471,11 @@ impl Sys for FakeSys {
         }
     }
     fn fchown(&self, _fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<()> {
+        self.walked.forget();
         self.rec(format!("fchown({uid},{gid})"))
     }
     fn fchmod(&self, fd: BorrowedFd<'_>, mode: u32) -> Result<()> {
+        self.walked.forget();
         self.rec(format!("fchmod({mode:04o})"))?;
         self.linux.fchmod(fd, mode)
     }
@@ -473,6 +487,7 @@ impl Sys for FakeSys {
         self.linux.symlinkat(target, dir, name)
     }
     fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         self.record(format!("unlinkat({}{})", name.to_string_lossy(), if dir_entry { ", dir" } else { "" }))?;
         // What a real mount would have put there may be missing here.
         match self.linux.unlinkat(dir, name, dir_entry) {
@@ -495,6 +510,7 @@ impl Sys for FakeSys {
         self.linux.write_all(fd, data)
     }
     fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         self.record(format!("renameat({}, {})", from.to_string_lossy(), to.to_string_lossy()))?;
         self.linux.renameat(dir, from, to)
     }
@@ -536,6 +552,7 @@ impl Sys for FakeSys {
         flags: nix::mount::MsFlags,
         data: Option<&str>,
     ) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         let source = match source {
             Source::None => "-".to_string(),
             Source::Path(p) => p.to_string(),
@@ -557,9 +574,11 @@ impl Sys for FakeSys {
         Ok(())
     }
     fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         self.record(format!("umount({target}{})", if lazy { ", lazy" } else { "" }))
     }
     fn umount_fd(&self, target: BorrowedFd<'_>, target_path: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         self.record(format!("umount({target_path}{})", if lazy { ", lazy" } else { "" }))?;
         // A tmpfs mounted through the fake goes away.
         let at = self.fd_path(target);
@@ -573,6 +592,7 @@ impl Sys for FakeSys {
         Ok(())
     }
     fn pivot_root(&self, new_root: BorrowedFd<'_>, put_old: BorrowedFd<'_>, paths: (&str, &str)) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         self.record(format!("pivot_root({}, {})", paths.0, paths.1))?;
         let root = self.root.path().to_string_lossy().into_owned();
         for fd in [new_root, put_old] {
@@ -582,9 +602,11 @@ impl Sys for FakeSys {
         Ok(())
     }
     fn unshare_mount_ns(&self) -> Result<()> {
+        self.walked.forget();
         self.rec("unshare(CLONE_NEWNS)".into())
     }
     fn setns_mount(&self, _ns: BorrowedFd<'_>) -> Result<()> {
+        self.walked.forget();
         self.rec("setns(CLONE_NEWNS)".into())
     }
     fn mount_ns_id(&self, _fd: BorrowedFd<'_>) -> Result<Option<u64>> {
@@ -614,6 +636,7 @@ impl Sys for FakeSys {
         self.landlock_abi
     }
     fn landlock_restrict(&self, r: &LandlockRuleset) -> Result<()> {
+        self.walked.forget();
         self.rec(format!(
             "landlock_restrict(abi {}, fs {:#x}, {} rules, net {:#x}, {} ports, scopes {:#x})",
             r.abi,
@@ -625,6 +648,7 @@ impl Sys for FakeSys {
         ))
     }
     fn set_caps(&self, c: CapState) -> Result<()> {
+        self.walked.forget();
         self.rec(format!(
             "set_caps(e={} p={} i={})",
             cap_names(c.effective),
@@ -633,22 +657,26 @@ impl Sys for FakeSys {
         ))
     }
     fn clear_ambient_caps(&self) -> Result<()> {
+        self.walked.forget();
         self.rec("clear_ambient_caps".into())
     }
     fn set_keep_caps(&self, keep: bool) -> Result<()> {
         self.rec(format!("set_keep_caps({keep})"))
     }
     fn setresgid(&self, r: Gid, e: Gid, s: Gid) -> Result<()> {
+        self.walked.forget();
         self.rec(format!("setresgid({r},{e},{s})"))?;
         self.ids.set(Ids { rgid: r, egid: e, sgid: s, ..self.ids.get() });
         Ok(())
     }
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()> {
+        self.walked.forget();
         self.rec(format!("setresuid({r},{e},{s})"))?;
         self.ids.set(Ids { ruid: r, euid: e, suid: s, ..self.ids.get() });
         Ok(())
     }
     fn set_fs_ids(&self, uid: Uid, gid: Gid) -> Result<()> {
+        self.walked.forget();
         self.rec(format!("set_fs_ids({uid},{gid})"))
     }
     fn set_no_new_privs(&self) -> Result<()> {
@@ -745,6 +773,7 @@ impl Sys for FakeSys {
         Ok(())
     }
     fn load_seccomp(&self, program: &Program) -> Result<()> {
+        self.walked.forget();
         self.rec(format!("load_seccomp({} instructions)", program.instructions().len()))
     }
     fn run_tool(
@@ -757,6 +786,7 @@ impl Sys for FakeSys {
         label: Option<&str>,
         real_ids: Option<(Uid, Gid)>,
     ) -> Result<ToolExit> {
+        self.walked.forget();
         let words = |v: &[CString]| v.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
         let real = real_ids.map(|(u, g)| format!(", real ids {u}:{g}")).unwrap_or_default();
         self.rec(format!("run_tool({}, [{}], [{}], {}{real})", self.fd_path(exe), words(argv), words(envp), label.unwrap_or("-")))?;

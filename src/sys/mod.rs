@@ -226,6 +226,9 @@ pub trait Sys {
     fn root(&self) -> Result<OwnedFd>;
     /// The owner files must have to be trusted (root:root).
     fn trusted_owner(&self) -> (u32, u32);
+    /// The directories walks found trusted ([`crate::fs::Walked`]); the
+    /// implementation forgets them whenever what a path names may change.
+    fn walked(&self) -> &crate::fs::Walked;
     /// `openat(dir, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)`; `name` is
     /// a single component.
     fn openat(&self, dir: BorrowedFd<'_>, name: &OsStr, flags: OFlag, mode: Mode) -> Result<OwnedFd>;

@@ -71,7 +71,7 @@ struct Node {
 }
 
 fn nodes() -> Vec<Node> {
-    optional_nodes(&LinuxSys)
+    optional_nodes(&LinuxSys::new())
         .into_iter()
         .filter(|(p, _)| p.starts_with("/dev/nvidia"))
         .map(|(path, rule)| Node { path, device: rule.to_string() })
@@ -132,7 +132,7 @@ fn print_plan(plan: &GpuPlan, nodes: &[Node]) {
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = options(args)?;
     let mut notes = Vec::new();
-    let plan = gpu::survey(&LinuxSys, &o.base, &mut |n| notes.push(n)).map_err(|e| e.to_string())?;
+    let plan = gpu::survey(&LinuxSys::new(), &o.base, &mut |n| notes.push(n)).map_err(|e| e.to_string())?;
     let nodes = nodes();
     match (plan, o.json) {
         (Some(plan), false) => print_plan(&plan, &nodes),

@@ -32,7 +32,16 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 /// The running kernel.
-pub struct LinuxSys;
+#[derive(Debug, Default)]
+pub struct LinuxSys {
+    walked: crate::fs::Walked,
+}
+
+impl LinuxSys {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 
 impl Sys for LinuxSys {
     fn at_secure(&self) -> bool {
@@ -93,6 +102,10 @@ impl Sys for LinuxSys {
 
     fn trusted_owner(&self) -> (u32, u32) {
         (0, 0)
+    }
+
+    fn walked(&self) -> &crate::fs::Walked {
+        &self.walked
     }
 
     fn openat(&self, dir: BorrowedFd<'_>, name: &OsStr, flags: OFlag, mode: Mode) -> Result<OwnedFd> {
@@ -160,10 +173,12 @@ impl Sys for LinuxSys {
     }
 
     fn fchown(&self, fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<()> {
+        self.walked.forget();
         files::fchown(fd, uid, gid)
     }
 
     fn fchmod(&self, fd: BorrowedFd<'_>, mode: u32) -> Result<()> {
+        self.walked.forget();
         files::fchmod(fd, mode)
     }
 
@@ -172,6 +187,7 @@ impl Sys for LinuxSys {
     }
 
     fn unlinkat(&self, dir: BorrowedFd<'_>, name: &OsStr, dir_entry: bool) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         files::unlinkat(dir, name, dir_entry)
     }
 
@@ -188,6 +204,7 @@ impl Sys for LinuxSys {
     }
 
     fn renameat(&self, dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         files::renameat(dir, from, to)
     }
 
@@ -216,26 +233,32 @@ impl Sys for LinuxSys {
         flags: MsFlags,
         data: Option<&str>,
     ) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         mounts::mount(source, target, fstype, flags, data)
     }
 
     fn umount(&self, target: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         mounts::umount(target, lazy)
     }
 
     fn umount_fd(&self, target: BorrowedFd<'_>, _target_path: &str, lazy: bool) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         mounts::umount_fd(target, lazy)
     }
 
     fn pivot_root(&self, new_root: BorrowedFd<'_>, put_old: BorrowedFd<'_>, _paths: (&str, &str)) -> std::result::Result<(), Errno> {
+        self.walked.forget();
         mounts::pivot_root(new_root, put_old)
     }
 
     fn unshare_mount_ns(&self) -> Result<()> {
+        self.walked.forget();
         mounts::unshare_mount_ns()
     }
 
     fn setns_mount(&self, ns: BorrowedFd<'_>) -> Result<()> {
+        self.walked.forget();
         mounts::setns_mount(ns)
     }
 
@@ -260,14 +283,17 @@ impl Sys for LinuxSys {
     }
 
     fn landlock_restrict(&self, r: &LandlockRuleset) -> Result<()> {
+        self.walked.forget();
         confinement::landlock_restrict(r)
     }
 
     fn set_caps(&self, c: CapState) -> Result<()> {
+        self.walked.forget();
         process::set_caps(c)
     }
 
     fn clear_ambient_caps(&self) -> Result<()> {
+        self.walked.forget();
         process::clear_ambient_caps()
     }
 
@@ -276,14 +302,17 @@ impl Sys for LinuxSys {
     }
 
     fn setresgid(&self, r: Gid, e: Gid, s: Gid) -> Result<()> {
+        self.walked.forget();
         process::setresgid(r, e, s)
     }
 
     fn setresuid(&self, r: Uid, e: Uid, s: Uid) -> Result<()> {
+        self.walked.forget();
         process::setresuid(r, e, s)
     }
 
     fn set_fs_ids(&self, uid: Uid, gid: Gid) -> Result<()> {
+        self.walked.forget();
         process::set_fs_ids(uid, gid)
     }
 
@@ -332,6 +361,7 @@ impl Sys for LinuxSys {
     }
 
     fn load_seccomp(&self, program: &Program) -> Result<()> {
+        self.walked.forget();
         confinement::load_seccomp(program)
     }
 
@@ -345,6 +375,7 @@ impl Sys for LinuxSys {
         label: Option<&str>,
         real_ids: Option<(Uid, Gid)>,
     ) -> Result<ToolExit> {
+        self.walked.forget();
         tool::run_tool(proc, exe, name, argv, envp, label, real_ids)
     }
 

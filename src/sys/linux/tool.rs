@@ -90,7 +90,7 @@ mod tests {
     use crate::sys::linux::LinuxSys;
 
     fn run(script: &str, envp: &[&str]) -> Result<ToolExit> {
-        let sys = LinuxSys;
+        let sys = LinuxSys::new();
         let proc = sys.open_proc().unwrap();
         let exe = nix::fcntl::open("/bin/sh", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).unwrap();
         let argv = ["sh", "-c", script].map(|a| CString::new(a).unwrap());
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_failed_exec_is_an_error() {
-        let sys = LinuxSys;
+        let sys = LinuxSys::new();
         let proc = sys.open_proc().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-executable");

@@ -63,7 +63,7 @@ pub fn refresh(paths: &Paths, instance: &str) -> Result<Refreshed, String> {
         .open(&lock_path)
         .map_err(|e| format!("cannot open {lock_path}: {e}"))?;
     let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| format!("cannot lock {lock_path}: {e}"))?;
-    let sys = confine::sys::linux::LinuxSys;
+    let sys = confine::sys::linux::LinuxSys::new();
     let proc = confine::sys::Sys::open_proc(&sys).map_err(|e| e.to_string())?;
     // Without process tracking there is no knowing: update it live.
     let tracked = confine::cgroup::layout(&sys) != confine::cgroup::Layout::None;
