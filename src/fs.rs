@@ -56,18 +56,27 @@ fn check_trusted<S: Sys>(sys: &S, path: &str, st: &FileStat) -> Result<()> {
 /// How many walked directories are kept.
 const WALKED_MAX: usize = 32;
 
-/// The directories that walks with [`Trust::RootOwned`] reached and found
-/// trusted, by path: the next walk below one of them starts there instead
-/// of at the root (a launch reads a dozen files under `/var/lib/snapd` and
-/// `/run/snapd`, and each level costs an `openat`, an `fstat` and a
-/// `close`). What a path names stays the same only within one view of the
-/// file system and for one identity, so the [`Sys`] implementations call
-/// [`Walked::forget`] whenever the mount namespace, a mount, the root, a
-/// name or an owner the launcher changes, its ids or capabilities change,
-/// and before a helper runs. A directory found trusted is owned by root and
-/// not writable by others, so no one else can make its path name another.
+/// The directories walks reached, by path: the next walk below one of them
+/// starts there instead of at the root (a launch reads a dozen files under
+/// `/var/lib/snapd` and `/run/snapd`, and each level costs an `openat`, an
+/// `fstat` and a `close`). Those a walk with [`Trust::RootOwned`] checked
+/// are marked trusted, and only those serve such walks; a walk without
+/// checks may start from either kind. What a path names stays the same
+/// only within one view of the file system and for one identity, so the
+/// [`Sys`] implementations call [`Walked::forget`] whenever the mount
+/// namespace, a mount, the root, a name or an owner the launcher changes,
+/// its ids or capabilities change, and before a helper runs. A directory
+/// found trusted is owned by root and not writable by others, so no one
+/// else can make its path name another.
 #[derive(Debug, Default)]
-pub struct Walked(RefCell<Vec<(String, Rc<OwnedFd>)>>);
+pub struct Walked(RefCell<Vec<WalkedDir>>);
+
+#[derive(Debug)]
+struct WalkedDir {
+    path: String,
+    fd: Rc<OwnedFd>,
+    trusted: bool,
+}
 
 impl Walked {
     /// Nothing is known any more.
@@ -80,28 +89,41 @@ impl Walked {
         self.0.borrow().len()
     }
 
+    /// How many directories are known to be trusted.
+    pub fn trusted(&self) -> usize {
+        self.0.borrow().iter().filter(|d| d.trusted).count()
+    }
+
     /// Whether nothing is known.
     pub fn is_empty(&self) -> bool {
         self.0.borrow().is_empty()
     }
 
-    fn find(&self, path: &str) -> Option<Rc<OwnedFd>> {
-        self.0.borrow().iter().find(|(p, _)| p == path).map(|(_, fd)| Rc::clone(fd))
+    fn find(&self, path: &str, trusted: bool) -> Option<Rc<OwnedFd>> {
+        self.0.borrow().iter().find(|d| d.path == path && (d.trusted || !trusted)).map(|d| Rc::clone(&d.fd))
     }
 
-    fn keep(&self, path: &str, fd: &Rc<OwnedFd>) {
+    fn keep(&self, path: &str, fd: &Rc<OwnedFd>, trusted: bool) {
         let mut known = self.0.borrow_mut();
-        if known.len() < WALKED_MAX && !known.iter().any(|(p, _)| p == path) {
-            known.push((path.to_string(), Rc::clone(fd)));
+        let entry = WalkedDir { path: path.to_string(), fd: Rc::clone(fd), trusted };
+        match known.iter().position(|d| d.path == path) {
+            Some(i) => {
+                if let Some(d) = known.get_mut(i).filter(|d| trusted && !d.trusted) {
+                    *d = entry;
+                }
+            }
+            None if known.len() < WALKED_MAX => known.push(entry),
+            None => {}
         }
     }
 }
 
 /// The deepest directory above the last of `parts` that a walk already
 /// reached: how many components it covers, its path and its descriptor.
-fn deepest_walked<S: Sys>(sys: &S, parts: &[&str]) -> Option<(usize, String, Rc<OwnedFd>)> {
+fn deepest_walked<S: Sys>(sys: &S, parts: &[&str], trusted: bool) -> Option<(usize, String, Rc<OwnedFd>)> {
     let walked = sys.walked();
-    if walked.is_empty() {
+    // `/` itself is opened afresh: the caller wants its own descriptor.
+    if walked.is_empty() || parts.is_empty() {
         return None;
     }
     // "/", "/a", "/a/b", ... for every directory above the last component.
@@ -113,7 +135,7 @@ fn deepest_walked<S: Sys>(sys: &S, parts: &[&str]) -> Option<(usize, String, Rc<
         prefixes.push(sofar.clone());
     }
     prefixes.into_iter().enumerate().rev().find_map(|(k, path)| {
-        walked.find(&path).map(|fd| (k, if k == 0 { String::new() } else { path }, fd))
+        walked.find(&path, trusted).map(|fd| (k, if k == 0 { String::new() } else { path }, fd))
     })
 }
 
@@ -122,11 +144,12 @@ fn deepest_walked<S: Sys>(sys: &S, parts: &[&str]) -> Option<(usize, String, Rc<
 /// (plus `O_NOFOLLOW|O_CLOEXEC`). With [`Trust::RootOwned`] the root, every
 /// directory and the file itself must be owned by root and not writable by
 /// others. A walk starts at the deepest directory above the last component
-/// that an earlier one found trusted ([`Walked`]).
+/// that an earlier one reached (and found trusted, for a trusted walk: see
+/// [`Walked`]).
 pub fn open_path<S: Sys>(sys: &S, path: &str, last_flags: OFlag, trust: Trust) -> Result<Opened> {
     let parts = components(path)?;
     let checked = trust == Trust::RootOwned;
-    let (skip, mut sofar, mut fd) = match deepest_walked(sys, &parts) {
+    let (skip, mut sofar, mut fd) = match deepest_walked(sys, &parts, checked) {
         Some(found) => found,
         None => {
             let root = sys.root()?;
@@ -140,9 +163,7 @@ pub fn open_path<S: Sys>(sys: &S, path: &str, last_flags: OFlag, trust: Trust) -
                 }
             }
             let root = Rc::new(root);
-            if checked {
-                sys.walked().keep("/", &root);
-            }
+            sys.walked().keep("/", &root, checked);
             (0, String::new(), root)
         }
     };
@@ -168,9 +189,7 @@ pub fn open_path<S: Sys>(sys: &S, path: &str, last_flags: OFlag, trust: Trust) -
             }
         }
         fd = Rc::new(next);
-        if checked {
-            sys.walked().keep(&sofar, &fd);
-        }
+        sys.walked().keep(&sofar, &fd, checked);
     }
     Err(Error::because(format!("open {path}"), "it has no components"))
 }
@@ -324,17 +343,36 @@ mod tests {
         let read = |p: &str| read_trusted_file(&sys, p, 10).unwrap();
         assert_eq!(opens_of(&sys, || assert_eq!(read("/var/lib/snapd/a"), b"a")), ["openat(var)", "openat(lib)", "openat(snapd)", "openat(a)"]);
         assert_eq!(opens_of(&sys, || assert_eq!(read("/var/lib/snapd/b"), b"b")), ["openat(b)"]);
-        assert_eq!(sys.walked.len(), 4, "/, /var, /var/lib and /var/lib/snapd");
-        // A walk without trust checks starts there too, and keeps nothing.
+        assert_eq!(sys.walked.trusted(), 4, "/, /var, /var/lib and /var/lib/snapd");
+        // A walk without trust checks starts there too, and keeps what it
+        // reached, unchecked.
         let any = || read_small_file(&sys, "/var/lib/snapd/open/c", 10).unwrap();
         assert_eq!(opens_of(&sys, || assert_eq!(any(), b"c")), ["openat(open)", "openat(c)"]);
-        assert_eq!(opens_of(&sys, || assert_eq!(any(), b"c")), ["openat(open)", "openat(c)"]);
-        // A directory others may write to is never kept, and still refused.
+        assert_eq!(opens_of(&sys, || assert_eq!(any(), b"c")), ["openat(c)"]);
+        assert_eq!((sys.walked.len(), sys.walked.trusted()), (5, 4));
+        // An unchecked directory never serves a trusted walk: one others
+        // may write to is refused every time, and never marked trusted.
         for _ in 0..2 {
-            let err = read_trusted_file(&sys, "/var/lib/snapd/open/c", 10).unwrap_err();
-            assert_eq!(err.to_string(), "cannot trust /var/lib/snapd/open: it is writable by others (777)");
+            let opens = opens_of(&sys, || {
+                let err = read_trusted_file(&sys, "/var/lib/snapd/open/c", 10).unwrap_err();
+                assert_eq!(err.to_string(), "cannot trust /var/lib/snapd/open: it is writable by others (777)");
+            });
+            assert_eq!(opens, ["openat(open)"]);
         }
-        assert_eq!(sys.walked.len(), 4);
+        assert_eq!((sys.walked.len(), sys.walked.trusted()), (5, 4));
+        // A directory first reached unchecked is marked trusted by a
+        // trusted walk that checks it.
+        sys.dir("/etc", 0o755);
+        sys.file("/etc/f", b"f", 0o644);
+        assert_eq!(opens_of(&sys, || drop(read_small_file(&sys, "/etc/f", 10).unwrap())), ["openat(etc)", "openat(f)"]);
+        assert_eq!(opens_of(&sys, || drop(read_trusted_file(&sys, "/etc/f", 10).unwrap())), ["openat(etc)", "openat(f)"]);
+        assert_eq!(opens_of(&sys, || drop(read_trusted_file(&sys, "/etc/f", 10).unwrap())), ["openat(f)"]);
+        assert_eq!((sys.walked.len(), sys.walked.trusted()), (2, 2), "the helpers forgot what was known before /etc was made");
+        // `/` itself, asked for once it is known, is opened again.
+        for trust in [Trust::Any, Trust::RootOwned] {
+            let root = open_path(&sys, "/", OFlag::O_PATH | OFlag::O_DIRECTORY, trust).unwrap();
+            assert!(root.stat.is_dir_type());
+        }
     }
 
     #[test]

@@ -16,11 +16,57 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
 use nix::sys::stat::Mode;
+use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
+use std::rc::Rc;
 
 fn failed(step: &Step, e: Errno) -> Error {
     Error::errno(format!("perform operation: {step}"), e)
+}
+
+/// The directories steps start from, kept from one step to the next: `/`
+/// and the top mount on the new root. A path below either is looked up
+/// from them afresh each time (a lookup goes through the mounts on the
+/// way), so only a step that mounts on one of them, on a directory above
+/// the new root, or that moves the root makes them stale ([`Anchors::stale_after`]).
+#[derive(Debug, Default)]
+pub struct Anchors {
+    root: RefCell<Option<Rc<OwnedFd>>>,
+    new_root: RefCell<Option<Rc<OwnedFd>>>,
+}
+
+impl Anchors {
+    fn forget(&self) {
+        self.root.borrow_mut().take();
+        self.new_root.borrow_mut().take();
+    }
+
+    /// Whether `step` may change what `/` or `new_root` names: a mount or an
+    /// unmount on either or on a directory above the new root, `pivot_root`,
+    /// or the removal of such a directory.
+    fn stale_after(step: &Step, new_root: Option<&str>) -> bool {
+        let covers = |path: &str| {
+            path == "/"
+                || new_root.is_some_and(|r| r == path || r.strip_prefix(path).is_some_and(|rest| rest.starts_with('/')))
+        };
+        match step {
+            Step::PivotRoot { .. } | Step::Umount { .. } => true,
+            Step::Bind { target, .. }
+            | Step::BindFd { target, .. }
+            | Step::Tmpfs { target, .. }
+            | Step::Propagate { target, .. }
+            | Step::RemountReadOnly { target, .. } => covers(target),
+            Step::Farm(farm) => covers(&farm.target),
+            Step::Rmdir { path } => covers(path),
+            Step::Mkdir { .. }
+            | Step::Symlink { .. }
+            | Step::File { .. }
+            | Step::Chmod { .. }
+            | Step::EnsureHostDir { .. }
+            | Step::EnsureHostfs { .. } => false,
+        }
+    }
 }
 
 /// Resolves the plan's absolute paths: under `new_root` (while there is
@@ -28,40 +74,64 @@ fn failed(step: &Step, e: Errno) -> Error {
 #[derive(Debug, Clone, Copy)]
 pub struct Resolver<'a> {
     new_root: Option<&'a str>,
+    anchors: &'a Anchors,
 }
 
 impl<'a> Resolver<'a> {
     /// Paths under `new_root` are resolved inside it.
-    pub fn inside(new_root: &'a str) -> Self {
-        Resolver { new_root: Some(new_root) }
+    pub fn inside(new_root: &'a str, anchors: &'a Anchors) -> Self {
+        Resolver { new_root: Some(new_root), anchors }
     }
 
     /// Every path is resolved from `/`.
-    pub fn host() -> Self {
-        Resolver { new_root: None }
+    pub fn host(anchors: &'a Anchors) -> Self {
+        Resolver { new_root: None, anchors }
     }
 
-    /// Opens `path` (absolute) with `flags`.
-    fn open<S: Sys>(&self, sys: &S, path: &str, flags: OFlag) -> Result<OwnedFd> {
-        let root = sys.root()?;
+    fn root<S: Sys>(&self, sys: &S) -> Result<Rc<OwnedFd>> {
+        if let Some(root) = self.anchors.root.borrow().as_ref() {
+            return Ok(Rc::clone(root));
+        }
+        let root = Rc::new(sys.root()?);
+        *self.anchors.root.borrow_mut() = Some(Rc::clone(&root));
+        Ok(root)
+    }
+
+    /// The top mount on the new root.
+    fn new_root<S: Sys>(&self, sys: &S, new_root: &str) -> Result<Rc<OwnedFd>> {
+        if let Some(dir) = self.anchors.new_root.borrow().as_ref() {
+            return Ok(Rc::clone(dir));
+        }
+        let root = self.root(sys)?;
+        let dir = Rc::new(sys.open_in_root(root.as_fd(), new_root.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?);
+        *self.anchors.new_root.borrow_mut() = Some(Rc::clone(&dir));
+        Ok(dir)
+    }
+
+    /// Opens `path` (absolute) with `flags`. The new root itself, wanted
+    /// as a directory handle, is the one kept.
+    fn open<S: Sys>(&self, sys: &S, path: &str, flags: OFlag) -> Result<Rc<OwnedFd>> {
         let inside = self.new_root.and_then(|r| path.strip_prefix(r).filter(|rest| rest.is_empty() || rest.starts_with('/')).map(|rest| (r, rest)));
         match inside {
-            Some((new_root, rest)) if !rest.is_empty() => {
-                // The top mount on the new root, opened afresh for each step.
-                let dir = sys.open_in_root(root.as_fd(), new_root.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
-                sys.open_in_root(dir.as_fd(), rest.trim_start_matches('/'), flags)
+            Some((new_root, rest)) => {
+                let dir = self.new_root(sys, new_root)?;
+                match rest.trim_start_matches('/') {
+                    "" if flags == OFlag::O_PATH | OFlag::O_DIRECTORY => Ok(dir),
+                    "" => Ok(Rc::new(sys.open_in_root(dir.as_fd(), ".", flags)?)),
+                    rest => Ok(Rc::new(sys.open_in_root(dir.as_fd(), rest, flags)?)),
+                }
             }
-            _ => sys.open_in_root(root.as_fd(), path.trim_start_matches('/'), flags),
+            None => Ok(Rc::new(sys.open_in_root(self.root(sys)?.as_fd(), path.trim_start_matches('/'), flags)?)),
         }
     }
 
     /// Opens `path` for use as a mount target.
-    fn target<S: Sys>(&self, sys: &S, path: &str) -> Result<OwnedFd> {
+    fn target<S: Sys>(&self, sys: &S, path: &str) -> Result<Rc<OwnedFd>> {
         self.open(sys, path, OFlag::O_PATH)
     }
 
     /// Opens the parent directory of `path` and returns it with the last name.
-    fn parent<'p, S: Sys>(&self, sys: &S, path: &'p str) -> Result<(OwnedFd, &'p str)> {
+    fn parent<'p, S: Sys>(&self, sys: &S, path: &'p str) -> Result<(Rc<OwnedFd>, &'p str)> {
         let (parent, name) = path.rsplit_once('/').ok_or_else(|| Error::because(format!("use {path}"), "no parent"))?;
         let parent = if parent.is_empty() { "/" } else { parent };
         Ok((self.open(sys, parent, OFlag::O_PATH | OFlag::O_DIRECTORY)?, name))
@@ -251,7 +321,8 @@ fn other_step<S: Sys>(sys: &S, at: Resolver<'_>, step: &Step) -> Result<()> {
 /// skipped too.
 pub fn apply<S: Sys>(sys: &S, steps: &[Step], new_root: Option<&str>) -> Result<()> {
     let mut skipped: Vec<&str> = Vec::new();
-    let mut at = new_root.map_or(Resolver::host(), Resolver::inside);
+    let anchors = Anchors::default();
+    let mut at = new_root.map_or(Resolver::host(&anchors), |r| Resolver::inside(r, &anchors));
     for step in steps {
         if let Step::Propagate { target, .. } = step {
             if skipped.contains(&target.as_str()) {
@@ -259,13 +330,18 @@ pub fn apply<S: Sys>(sys: &S, steps: &[Step], new_root: Option<&str>) -> Result<
             }
         }
         let pivot = matches!(step, Step::PivotRoot { .. });
-        if !apply_step(sys, at, step)? {
+        let applied = apply_step(sys, at, step);
+        // Forgotten even when the step failed half-way.
+        if Anchors::stale_after(step, new_root) {
+            anchors.forget();
+        }
+        if !applied? {
             if let Step::Bind { target, .. } = step {
                 skipped.push(target);
             }
         }
         if pivot {
-            at = Resolver::host();
+            at = Resolver::host(&anchors);
         }
     }
     Ok(())
@@ -367,5 +443,45 @@ mod tests {
         farm.links.push(link("gbm/nvidia-drm_gbm.so", "../libnvidia-allocator.so.1"));
         let e = apply(&sys, &[Step::Farm(farm)], Some(S)).unwrap_err().to_string();
         assert!(e.contains("its directory is not one of the farm's"), "{e}");
+    }
+
+    #[test]
+    fn the_new_root_is_looked_up_again_only_after_a_step_that_may_change_it() {
+        let sys = system();
+        let new_root = S.trim_start_matches('/').to_string();
+        let mkdir = |name: &str| Step::Mkdir { path: format!("{S}/{name}"), mode: 0o755 };
+        let tmpfs = |target: &str| Step::Tmpfs { target: target.into(), data: "mode=0755".into() };
+        let steps = [
+            mkdir("a"),
+            mkdir("b"),
+            // On a directory inside the new root: the new root is the same.
+            tmpfs(&format!("{S}/a")),
+            mkdir("c"),
+            // On the new root itself, then on a directory above it.
+            tmpfs(S),
+            mkdir("d"),
+            tmpfs("/tmp"),
+            mkdir("e"),
+            mkdir("f"),
+        ];
+        apply(&sys, &steps, Some(S)).unwrap();
+        let lookups = sys.lookups.borrow();
+        assert_eq!(lookups.iter().filter(|l| **l == new_root).count(), 3, "{lookups:#?}");
+        for name in ["a", "b", "c", "d", "e", "f"] {
+            assert!(sys.path(&format!("{S}/{name}")).is_dir(), "{name}");
+        }
+        for (step, stale) in [
+            (tmpfs(S), true),
+            (tmpfs("/tmp/snap-private-tmp"), true),
+            (tmpfs("/"), true),
+            (tmpfs("/tmp/snap-private-tmp/snap.rootfs_XY"), false),
+            (tmpfs(&format!("{S}/usr")), false),
+            (bind(S), true),
+            (Step::Umount { target: format!("{S}/x"), lazy: true }, true),
+            (Step::PivotRoot { new_root: S.into(), put_old: format!("{S}/x") }, true),
+            (mkdir("g"), false),
+        ] {
+            assert_eq!(Anchors::stale_after(&step, Some(S)), stale, "{step}");
+        }
     }
 }

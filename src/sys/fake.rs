@@ -73,6 +73,9 @@ pub struct FakeSys {
     /// system's are, and whenever a test changes the tree through the
     /// fake's helpers.
     pub walked: crate::fs::Walked,
+    /// Every `open_in_root` lookup (kept apart from the calls: a lookup is
+    /// not an effect).
+    pub lookups: RefCell<Vec<String>>,
     linux: super::linux::LinuxSys,
 }
 
@@ -175,6 +178,7 @@ impl FakeSys {
             supplementary: RefCell::new(Vec::new()),
             tool_exit: Cell::new(ToolExit::Code(0)),
             walked: crate::fs::Walked::default(),
+            lookups: RefCell::new(Vec::new()),
             linux: super::linux::LinuxSys::new(),
         };
         // The installed launcher, as the local group policy looks for it.
@@ -454,6 +458,7 @@ impl Sys for FakeSys {
     fn open_in_root(&self, dir: BorrowedFd<'_>, rel: &str, flags: OFlag) -> Result<OwnedFd> {
         // Not recorded (a lookup), but it can be made to fail, as a lookup
         // by a caller without search permission on the way would.
+        self.lookups.borrow_mut().push(rel.to_string());
         if let Some(e) = self.injected(&format!("open_in_root({rel})")) {
             return Err(Error::errno(format!("open {rel} (injected)"), e));
         }
