@@ -148,6 +148,28 @@ fn an_install_killed_half_way_is_rolled_back() {
 }
 
 #[test]
+fn a_roll_back_takes_away_what_an_install_killed_while_writing_the_policy_left() {
+    // The state of an install killed while the policy of a snap new to the
+    // system was being written: its profiles and programs on disk (some
+    // still temporary files of the dead writer), the snap not yet recorded,
+    // and the journal's last step its registration. `confine recover` must
+    // leave the system as it was before the install (whose directories for
+    // the policy of apps, made by the first app installed, stay).
+    let r = scene().run(&format!(
+        "confine install $EX/debian12.snap >/dev/null; mkdir -p /var/lib/snapd/seccomp/bpf; before=$({SNAPSHOT}); \
+         true & wait $!; dead=$!; \
+         for f in /var/lib/snapd/apparmor/profiles/snap.hello.hello /var/lib/snapd/apparmor/profiles/snap-update-ns.hello \
+                  /var/lib/snapd/seccomp/bpf/snap.hello.hello.bin2 /var/lib/snapd/seccomp/bpf/.snap.hello.daemon.bin2.$dead.0~ \
+                  /var/lib/confine/.state.json.$dead.3~; do mkdir -p ${{f%/*}}; echo half > $f; done; \
+         echo '[{{\"Reregister\":[\"hello\",null]}}]' > /var/lib/confine/install-journal.json; \
+         echo '[' > /var/lib/confine/install-journal.new; \
+         confine recover; echo status=$?; \
+         [ \"$({SNAPSHOT})\" = \"$before\" ] && echo unchanged || diff <(echo \"$before\") <(echo \"$({SNAPSHOT})\")"
+    ));
+    assert_eq!(r.stdout.lines().filter(|l| l.starts_with("status=") || *l == "unchanged").collect::<Vec<_>>(), ["status=0", "unchanged"], "{r:#?}");
+}
+
+#[test]
 fn where_no_systemd_runs_snap_run_makes_the_cgroup_leaf() {
     // This host runs no systemd. Root may create cgroups: each run gets a
     // `snap.<tag>-<uuid>.scope` leaf and the next run removes the empty one
