@@ -379,8 +379,10 @@ pub fn apply(
         }
     }
     // The directory goes with the last policy (only strict snaps have one),
-    // so that removing the last strict snap leaves the system as it was.
-    if wanted.landlock.is_empty() && !ex.landlock.is_empty() {
+    // so that removing the last strict snap leaves the system as it was;
+    // an empty one (made by a change killed before it wrote the policy)
+    // goes too. It stays while it holds another snap's policy.
+    if wanted.landlock.is_empty() {
         let _ = fs::remove_dir(&landlock_dir);
     }
     parser.unload(&gone)?;

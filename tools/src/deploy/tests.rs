@@ -347,6 +347,11 @@ fn snaps_without_landlock_policies_make_no_directory() {
     let parser = check_parser(&paths);
     apply(&paths, &parser, "a", Some(&files(PROFILE)), false).unwrap();
     assert!(!paths.landlock_dir().exists());
+    // An empty one, left by a change killed before it wrote a policy, goes
+    // with the next change of a snap without one.
+    fs::create_dir_all(paths.landlock_dir()).unwrap();
+    apply(&paths, &parser, "a", None, false).unwrap();
+    assert!(!paths.landlock_dir().exists());
 }
 
 /// Profiles are loaded where AppArmor runs, checked where only the parser
