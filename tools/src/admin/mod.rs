@@ -190,7 +190,14 @@ impl Admin {
             }
             plug_rows.push(PlugRow { plug, iface, attrs: slots::slot_attrs(state, &conn.slot)?, peer });
         }
-        let mut slot_rows: Vec<(String, &Interface, String, String)> = Vec::new();
+        // One of this snap's slots and the plug of another snap connected to it.
+        struct SlotRow<'a> {
+            slot: String,
+            iface: &'a Interface,
+            plug_snap: String,
+            plug: String,
+        }
+        let mut slot_rows: Vec<SlotRow<'_>> = Vec::new();
         for (key, conn) in &state.connections {
             let Some((snap, slot)) = slots::snap_slot(&conn.slot) else { continue };
             let Some((plug_snap, plug)) = key.split_once(':') else { continue };
@@ -201,7 +208,7 @@ impl Admin {
             if !peers.contains_key(plug_snap) {
                 peers.insert(plug_snap.to_owned(), Loaded::load(state, plug_snap)?);
             }
-            slot_rows.push((slot, iface, plug_snap.to_owned(), plug.to_owned()));
+            slot_rows.push(SlotRow { slot, iface, plug_snap: plug_snap.to_owned(), plug: plug.to_owned() });
         }
         let connected: Vec<Connected<'_>> = plug_rows
             .iter()
@@ -214,7 +221,9 @@ impl Admin {
             .collect();
         let connected_slots: Vec<ConnectedSlot<'_>> = slot_rows
             .iter()
-            .filter_map(|(slot, iface, snap, plug)| Some(ConnectedSlot { slot, interface: iface, plug_snap: peers.get(snap)?.peer(plug) }))
+            .filter_map(|row| {
+                Some(ConnectedSlot { slot: &row.slot, interface: row.iface, plug_snap: peers.get(&row.plug_snap)?.peer(&row.plug) })
+            })
             .collect();
         let snap = Snap {
             yaml: &me.yaml,

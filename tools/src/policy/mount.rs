@@ -112,22 +112,29 @@ fn merge_options(lists: &[&[String]]) -> Vec<String> {
 /// `<dir>-N` (snapd's `unclashMountEntries`).
 fn unclash(entries: Vec<MountEntry>) -> Vec<MountEntry> {
     let mut out: Vec<MountEntry> = Vec::with_capacity(entries.len());
-    // Place -> (index of the first entry there, entries seen there).
-    let mut seen: Vec<(String, usize, usize)> = Vec::new();
+    /// A place entries were seen at.
+    struct Place {
+        dir: String,
+        /// The index in `out` of the first entry there.
+        first: usize,
+        /// How many entries were seen there.
+        count: usize,
+    }
+    let mut seen: Vec<Place> = Vec::new();
     for mut e in entries {
-        let Some(slot) = seen.iter_mut().find(|(d, _, _)| *d == e.dir) else {
-            seen.push((e.dir.clone(), out.len(), 1));
+        let Some(slot) = seen.iter_mut().find(|p| p.dir == e.dir) else {
+            seen.push(Place { dir: e.dir.clone(), first: out.len(), count: 1 });
             out.push(e);
             continue;
         };
-        let first = out.get_mut(slot.1);
+        let first = out.get_mut(slot.first);
         match first {
             Some(f) if f.name == e.name && f.fstype == e.fstype && f.opt_str("x-snapd.origin").is_none() && e.opt_str("x-snapd.origin").is_none() => {
                 f.options = merge_options(&[&f.options, &e.options]);
             }
             _ => {
-                slot.2 += 1;
-                e.dir = format!("{}-{}", e.dir, slot.2);
+                slot.count += 1;
+                e.dir = format!("{}-{}", e.dir, slot.count);
                 out.push(e);
             }
         }

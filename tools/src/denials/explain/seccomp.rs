@@ -10,9 +10,19 @@ use crate::denials::subject::Subject;
 use super::common::interface_hints;
 use super::types::{Covering, Explanation};
 
-/// The lines of a seccomp policy text that name `syscall`, with their
-/// kind, as written.
-fn seccomp_lines(text: &str, syscall: &str) -> Vec<(SeccompKind, bool, String, Option<i32>)> {
+/// One line of a seccomp policy text that names a system call.
+struct PolicyLine {
+    kind: SeccompKind,
+    /// Whether the line limits the call's arguments.
+    has_args: bool,
+    /// The line as written.
+    text: String,
+    /// The errno a denial returns, where the line names one.
+    errno: Option<i32>,
+}
+
+/// The lines of a seccomp policy text that name `syscall`.
+fn seccomp_lines(text: &str, syscall: &str) -> Vec<PolicyLine> {
     let Ok(source) = seccomp_parse::parse(text) else {
         return Vec::new();
     };
@@ -27,7 +37,7 @@ fn seccomp_lines(text: &str, syscall: &str) -> Vec<(SeccompKind, bool, String, O
                 .unwrap_or("")
                 .trim()
                 .to_owned();
-            (r.kind, !r.args.is_empty(), line, r.errno)
+            PolicyLine { kind: r.kind, has_args: !r.args.is_empty(), text: line, errno: r.errno }
         })
         .collect()
 }
@@ -101,18 +111,18 @@ pub(super) fn seccomp(e: &SeccompEvent, ctx: &Context) -> Explanation {
     let lines = |kind: SeccompKind| -> Vec<String> {
         template
             .iter()
-            .filter(|(k, _, _, _)| *k == kind)
-            .map(|(_, _, l, _)| l.clone())
+            .filter(|l| l.kind == kind)
+            .map(|l| l.text.clone())
             .collect()
     };
     let denials = lines(SeccompKind::Deny);
     let allows = lines(SeccompKind::Allow);
-    let unconditional = template.iter().any(|(k, args, _, _)| *k == SeccompKind::Allow && !args);
+    let unconditional = template.iter().any(|l| l.kind == SeccompKind::Allow && !l.has_args);
     if !denials.is_empty() {
         // The explicit denials of one call share their errno.
         let errno = template
             .iter()
-            .find_map(|(k, _, _, e)| (*k == SeccompKind::Deny).then_some(e.unwrap_or(libc::EACCES)))
+            .find_map(|l| (l.kind == SeccompKind::Deny).then_some(l.errno.unwrap_or(libc::EACCES)))
             .unwrap_or(libc::EACCES);
         let errno_text = crate::denials::record::errno_name(errno.unsigned_abs().try_into().unwrap_or(0));
         let fallback = if errno == libc::ENOSYS {
