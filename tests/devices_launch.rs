@@ -62,7 +62,7 @@ fn an_assigned_device_opens_and_another_does_not() {
     let r = s.assign("snap.demo.sh", "c1:11").run(&format!(
         "{}; {}; echo tool; {}",
         open_in("snap.demo.sh", &d, &format!("w:{d}/kmsg r:{d}/loop0 {DEFAULTS} r:/dev/tty")),
-        "$L snap.demo.sh /bin/grep -o 'devices:.*' /proc/self/cgroup",
+        "$L snap.demo.sh /bin/grep -o 'devices:.*' /proc/self/cgroup; $L snap.demo.sh /bin/grep -o 'freezer:.*' /proc/self/cgroup",
         open_in("snap.demo.tool", &d, &format!("w:{d}/kmsg r:{d}/loop0"))
     ));
     r.ok();
@@ -73,6 +73,9 @@ fn an_assigned_device_opens_and_another_does_not() {
         .chain(["/dev/tty=No such device or address".to_string()])
         .chain([
             "devices:/snap.demo.sh".to_string(),
+            // The launcher's thread moved itself; the app is in the snap's
+            // freezer cgroup too.
+            "freezer:/snap.demo".to_string(),
             "tool".to_string(),
             // Nothing is assigned to tool and its base is core: no device cgroup.
             format!("{d}/kmsg=ok"),

@@ -420,14 +420,14 @@ impl Prepared {
     }
 
     /// cgroup v1: the group to join, if there is one.
-    pub fn into_procs(self) -> Option<super::Procs> {
-        self.v1.map(V1::into_procs)
+    pub fn into_tasks(self) -> Option<super::Tasks> {
+        self.v1.map(V1::into_tasks)
     }
 }
 
 /// Sets up the device cgroup of a strict launch: on cgroup v2 the filter is
 /// attached to the launcher's cgroup, on v1 the launcher joins the group
-/// later ([`Prepared::into_procs`]). Runs under the snap's lock, in the host's
+/// later ([`Prepared::into_tasks`]). Runs under the snap's lock, in the host's
 /// mount namespace, before the snap's namespace is joined or built.
 pub fn setup<S: Sys>(
     sys: &S,

@@ -50,7 +50,7 @@ fn host(layout: Layout) -> FakeSys {
             sys.dir("/sys/fs/cgroup/devices", 0o755);
             sys.set_fs_type("/sys/fs/cgroup/devices", CGROUP_SUPER_MAGIC);
             // What cgroupfs shows in a new group.
-            for f in ["devices.allow", "devices.deny", "cgroup.procs"] {
+            for f in ["devices.allow", "devices.deny", "tasks"] {
                 sys.file(&format!("/sys/fs/cgroup/devices/snap.demo.app/{f}"), b"", 0o644);
             }
         }
@@ -78,8 +78,8 @@ fn run_setup(sys: &FakeSys, base_name: &str) -> Result<Outcome> {
     let prepared = setup(sys, &proc, &invocation("snap.demo.app"), &base(base_name), Duration::from_secs(2), &Debug::new(false))?;
     // The launcher joins the group later (cgroup::Joining); here at once.
     let outcome = prepared.outcome.clone();
-    if let Some(procs) = prepared.into_procs() {
-        sys.write_all(std::os::fd::AsFd::as_fd(&procs.file), b"4242\n")?;
+    if let Some(tasks) = prepared.into_tasks() {
+        sys.write_all(std::os::fd::AsFd::as_fd(&tasks.file), b"0\n")?;
     }
     Ok(outcome)
 }
@@ -365,7 +365,7 @@ fn v1_set_up_with_an_assigned_device() {
     );
     let mut want = vec!["mkdirat(snap.demo.app, 0700)".to_string(), "write(a)".to_string()];
     want.extend(common_v1_lines());
-    want.extend(["write(c 10:200 rwm)", "write(c 4:64 rwm)", "write(b 7:0 rwm)", "write(4242)"].map(String::from));
+    want.extend(["write(c 10:200 rwm)", "write(c 4:64 rwm)", "write(b 7:0 rwm)", "write(0)"].map(String::from));
     assert_eq!(device_calls(&sys), want);
 }
 
@@ -376,7 +376,7 @@ fn v1_set_up_required_without_devices() {
     assert_eq!(out, Outcome::Confined { layout: Layout::V1, assigned: vec![] });
     let mut want = vec!["mkdirat(snap.demo.app, 0700)".to_string(), "write(a)".to_string()];
     want.extend(common_v1_lines());
-    want.push("write(4242)".into());
+    want.push("write(0)".into());
     assert_eq!(device_calls(&sys), want);
 }
 
@@ -399,7 +399,7 @@ fn v1_failures_stop_the_launch() {
         e,
         "cannot set up the device cgroup of snap.demo.app: write c 5:2 rwm to /sys/fs/cgroup/devices/snap.demo.app/devices.allow: write(c 5:2 rwm) (injected): Invalid argument"
     );
-    assert!(!sys.calls().contains(&"write(4242)".to_string()));
+    assert!(!sys.calls().contains(&"write(0)".to_string()));
 }
 
 fn v2_program_verdicts(sys: &FakeSys) -> impl Fn(u32, u32, u32) -> u64 + '_ {

@@ -149,7 +149,7 @@ fn v1_changes_only_an_existing_group() {
     assert_eq!(run(&sys, &add, &udev_env("add", "4", "64", "tty")).unwrap(), Verdict::Allow(tag("snap.foo.bar"), Rule::char(4, 64)));
     assert_eq!(sys.effects(), Vec::<String>::new());
     assert!(!sys.path("/sys/fs/cgroup/devices/snap.foo.bar").exists());
-    for f in ["devices.allow", "devices.deny", "cgroup.procs"] {
+    for f in ["devices.allow", "devices.deny", "tasks"] {
         sys.file(&format!("/sys/fs/cgroup/devices/snap.foo.bar/{f}"), b"", 0o644);
     }
     run(&sys, &add, &udev_env("add", "4", "64", "tty")).unwrap();
@@ -192,7 +192,7 @@ fn v2_changes_only_an_existing_map() {
 #[test]
 fn malformed_input_changes_nothing() {
     let sys = v1_host();
-    for f in ["devices.allow", "devices.deny", "cgroup.procs"] {
+    for f in ["devices.allow", "devices.deny", "tasks"] {
         sys.file(&format!("/sys/fs/cgroup/devices/snap.foo.bar/{f}"), b"", 0o644);
     }
     let cases: [(Vec<OsString>, Env); 5] = [

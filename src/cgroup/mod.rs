@@ -61,16 +61,16 @@ pub fn layout<S: Sys>(sys: &S) -> Layout {
     }
 }
 
-/// A cgroup's `cgroup.procs`, open for writing, and the group's path.
+/// A v1 cgroup's `tasks` file, open for writing, and the group's path.
 #[derive(Debug)]
-pub struct Procs {
+pub struct Tasks {
     pub file: OwnedFd,
     pub path: String,
 }
 
 /// cgroup v1: the snap's freezer cgroup, created if needed, for the
 /// launcher (and so the app) to join; `None` elsewhere.
-pub fn open_freezer<S: Sys>(sys: &S, instance: &str) -> Result<Option<Procs>> {
+pub fn open_freezer<S: Sys>(sys: &S, instance: &str) -> Result<Option<Tasks>> {
     if layout(sys) != Layout::V1 {
         return Ok(None);
     }
@@ -81,19 +81,27 @@ pub fn open_freezer<S: Sys>(sys: &S, instance: &str) -> Result<Option<Procs>> {
         Err(e) => return Err(Error::errno(format!("create {FREEZER}/{name}"), e)),
     }
     let dir = sys.openat(freezer.fd.as_fd(), OsStr::new(&name), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty())?;
-    let file = sys.openat(dir.as_fd(), OsStr::new("cgroup.procs"), OFlag::O_WRONLY, Mode::empty())?;
-    Ok(Some(Procs { file, path: format!("{FREEZER}/{name}") }))
+    let file = sys.openat(dir.as_fd(), OsStr::new("tasks"), OFlag::O_WRONLY, Mode::empty())?;
+    Ok(Some(Tasks { file, path: format!("{FREEZER}/{name}") }))
 }
 
 /// The launcher's moves into the snap's v1 cgroups: its device cgroup,
 /// then its freezer cgroup, one right after the other, at the end of the
 /// set-up.
 ///
-/// A move into a v1 cgroup (a write to its `cgroup.procs`) waits for an
-/// RCU grace period (the write lock of the kernel's
-/// `cgroup_threadgroup_rwsem`): several milliseconds, and a third or more
-/// of a cold launch on a quiet machine. A second move right after the
-/// first does not wait again, so the two are made together. They are not
+/// Each move is a write of `0` to the group's `tasks` file: it moves the
+/// thread that writes, which is the launcher's only thread and the one that
+/// execs the app (an exec leaves no other thread), so the app starts in
+/// every group. A move of the whole process (a pid written to
+/// `cgroup.procs`, as Debian's snap-confine does) takes the write lock of
+/// the kernel's `cgroup_threadgroup_rwsem`, which waits for an RCU grace
+/// period when no such move was made in the last few tens of milliseconds:
+/// 7.7 ms measured here, far more than the whole launch, paid by every
+/// launch that is not right after another. A thread moving itself does not
+/// take that lock (seen on Debian 12's Linux 6.1 and on 6.18: 0.04 ms; a
+/// kernel without that shortcut takes it for both files, so nothing is
+/// lost there). A second move right after the first would not wait again
+/// either, so the two are made together. They are not
 /// made while the namespace is built: Debian's `snap-update-ns` freezes
 /// the snap's freezer cgroup while it works, even when the launcher runs
 /// it, so neither the launcher nor the tool may be in that group by then
@@ -102,20 +110,20 @@ pub fn open_freezer<S: Sys>(sys: &S, instance: &str) -> Result<Option<Procs>> {
 /// namespace, and it confines the app, which starts at the exec.
 #[derive(Debug)]
 pub struct Joining {
-    groups: Vec<Procs>,
+    groups: Vec<Tasks>,
 }
 
 impl Joining {
     /// The moves into `groups`, in order; nothing is done yet.
-    pub fn new(groups: Vec<Procs>) -> Joining {
+    pub fn new(groups: Vec<Tasks>) -> Joining {
         Joining { groups }
     }
 
-    /// Makes the moves: this process is then in every group.
+    /// Makes the moves: this thread, and so the app it execs, is then in
+    /// every group.
     pub fn finish<S: Sys>(self, sys: &S, debug: &Debug) -> Result<()> {
-        let line = format!("{}\n", sys.pid());
         for g in &self.groups {
-            sys.write_all(g.file.as_fd(), line.as_bytes()).map_err(|e| e.within(format!("join {}", g.path)))?;
+            sys.write_all(g.file.as_fd(), b"0\n").map_err(|e| e.within(format!("join {}", g.path)))?;
             debug.say(format_args!("joined the cgroup {}", g.path));
         }
         Ok(())
@@ -242,10 +250,10 @@ mod tests {
     use super::*;
     use crate::sys::fake::FakeSys;
 
-    fn procs(sys: &FakeSys, path: &str) -> Procs {
-        sys.file(&format!("{path}/cgroup.procs"), b"", 0o644);
-        let file = std::fs::OpenOptions::new().write(true).open(sys.path(&format!("{path}/cgroup.procs"))).unwrap();
-        Procs { file: OwnedFd::from(file), path: path.into() }
+    fn tasks(sys: &FakeSys, path: &str) -> Tasks {
+        sys.file(&format!("{path}/tasks"), b"", 0o644);
+        let file = std::fs::OpenOptions::new().write(true).open(sys.path(&format!("{path}/tasks"))).unwrap();
+        Tasks { file: OwnedFd::from(file), path: path.into() }
     }
 
     const DEVICES: &str = "/sys/fs/cgroup/devices/snap.demo.app";
@@ -254,12 +262,13 @@ mod tests {
     #[test]
     fn the_moves_into_the_cgroups_are_made_in_order_when_finished() {
         let sys = FakeSys::new();
-        let joining = Joining::new(vec![procs(&sys, DEVICES), procs(&sys, FREEZER_DEMO)]);
+        let joining = Joining::new(vec![tasks(&sys, DEVICES), tasks(&sys, FREEZER_DEMO)]);
         assert_eq!(sys.effects(), Vec::<String>::new());
         joining.finish(&sys, &Debug::new(false)).unwrap();
-        assert_eq!(sys.effects(), ["write(4242)", "write(4242)"]);
+        // The thread moves itself (0), not the process by its pid.
+        assert_eq!(sys.effects(), ["write(0)", "write(0)"]);
         for g in [DEVICES, FREEZER_DEMO] {
-            assert_eq!(std::fs::read(sys.path(&format!("{g}/cgroup.procs"))).unwrap(), b"4242\n");
+            assert_eq!(std::fs::read(sys.path(&format!("{g}/tasks"))).unwrap(), b"0\n");
         }
         // Nothing to join (cgroup v2): nothing done.
         let sys = FakeSys::new();
@@ -270,10 +279,10 @@ mod tests {
     #[test]
     fn a_failed_move_names_its_cgroup() {
         let sys = FakeSys::new();
-        let joining = Joining::new(vec![procs(&sys, DEVICES), procs(&sys, FREEZER_DEMO)]);
-        sys.fail("write(4242", Errno::EACCES);
+        let joining = Joining::new(vec![tasks(&sys, DEVICES), tasks(&sys, FREEZER_DEMO)]);
+        sys.fail("write(0", Errno::EACCES);
         let e = joining.finish(&sys, &Debug::new(false)).unwrap_err().to_string();
-        assert_eq!(e, format!("cannot join {DEVICES}: write(4242) (injected): Permission denied"));
+        assert_eq!(e, format!("cannot join {DEVICES}: write(0) (injected): Permission denied"));
     }
 
     /// A v2 host where user 1000's delegated subtree is under `user@1000`.

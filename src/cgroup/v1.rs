@@ -20,7 +20,7 @@ pub struct V1 {
     path: String,
     allow: OwnedFd,
     deny: OwnedFd,
-    procs: OwnedFd,
+    tasks: OwnedFd,
 }
 
 /// The line that allows or denies `rule` in `devices.allow`/`devices.deny`.
@@ -62,7 +62,7 @@ impl V1 {
             sys.openat(group.as_fd(), OsStr::new(name), OFlag::O_WRONLY, Mode::empty())
                 .context(|| format!("open {path}/{name}"))
         };
-        let v1 = V1 { allow: file("devices.allow")?, deny: file("devices.deny")?, procs: file("cgroup.procs")?, path };
+        let v1 = V1 { allow: file("devices.allow")?, deny: file("devices.deny")?, tasks: file("tasks")?, path };
         if !existing {
             // Whatever an earlier launch allowed goes: only what is assigned
             // now is allowed below.
@@ -83,9 +83,9 @@ impl V1 {
             .context(|| format!("write {} to {}/devices.deny", line.trim_end(), self.path))
     }
 
-    /// The group's `cgroup.procs`, to join it.
-    pub fn into_procs(self) -> super::Procs {
-        super::Procs { file: self.procs, path: self.path }
+    /// The group's `tasks` file, to join it ([`super::Joining`]).
+    pub fn into_tasks(self) -> super::Tasks {
+        super::Tasks { file: self.tasks, path: self.path }
     }
 
     pub fn path(&self) -> &str {

@@ -333,7 +333,7 @@ pub fn enter<S: Sys>(
     check_not_removed(sys, instance)?;
     let base = rootfs::locate_base(sys, &inv.base)?;
     let devices = cgroup::devices::setup(sys, proc, inv, &base, profile_wait, debug)?;
-    let groups: Vec<cgroup::Procs> = devices.into_procs().into_iter().chain(cgroup::open_freezer(sys, instance)?).collect();
+    let groups: Vec<cgroup::Tasks> = devices.into_tasks().into_iter().chain(cgroup::open_freezer(sys, instance)?).collect();
     let joining = cgroup::Joining::new(groups);
     debug.step("set up the device cgroup");
     let reached = join_or_build(sys, proc, inv, &base, &setup, debug)?;
