@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn trusted_read_checks_every_level() {
         let sys = FakeSys::new();
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         sys.file("/a/b/f", b"hello", 0o644);
         sys.dir("/a", 0o755);
         sys.dir("/a/b", 0o755);
@@ -326,7 +326,7 @@ mod tests {
 
     fn trusted_tree() -> FakeSys {
         let sys = FakeSys::new();
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         sys.dir("/var", 0o755);
         sys.dir("/var/lib", 0o755);
         sys.dir("/var/lib/snapd", 0o755);
@@ -411,7 +411,7 @@ mod tests {
     #[test]
     fn at_most_a_few_dozen_directories_are_kept() {
         let sys = FakeSys::new();
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         for i in 0..(WALKED_MAX + 8) {
             sys.file(&format!("/d{i}/f"), b"x", 0o644);
             sys.dir(&format!("/d{i}"), 0o755);

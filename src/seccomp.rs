@@ -125,7 +125,7 @@ mod tests {
     }
 
     fn policy_dir(sys: &FakeSys) {
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         for d in ["/var", "/var/lib", "/var/lib/snapd", "/var/lib/snapd/seccomp", SECCOMP_DIR] {
             sys.dir(d, 0o755);
         }

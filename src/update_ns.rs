@@ -296,7 +296,7 @@ mod tests {
 
     fn scene() -> FakeSys {
         let sys = FakeSys::new();
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         sys.dir("/usr", 0o755);
         sys.dir("/usr/lib", 0o755);
         sys.dir("/usr/lib/snapd", 0o755);
@@ -372,7 +372,7 @@ mod tests {
     /// `tool` (file content) next to the launcher.
     fn user_scene(tool: &[u8]) -> (FakeSys, ToolCall, InstanceName) {
         let sys = crate::mount_profile::perform::tests::namespace();
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         for d in ["/usr/lib/snapd", "/var/lib/snapd/mount", "/home/u/snap/app_foo", "/home/u/snap/app", "/run/user/1000"] {
             sys.dir(d, 0o755);
         }

@@ -414,7 +414,7 @@ mod through_the_seam {
 
     fn host() -> FakeSys {
         let sys = FakeSys::new();
-        std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sys.set_root_mode(0o755);
         for d in ["/var/lib/snapd/lib/gl", "/var/lib/snapd/lib/gl32", "/var/lib/snapd/lib/vulkan", "/var/lib/snapd/lib/glvnd"] {
             std::fs::create_dir_all(sys.path(d)).unwrap();
         }

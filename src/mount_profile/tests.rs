@@ -41,7 +41,7 @@ fn homes_are_checked() {
 #[test]
 fn profiles_must_be_roots_and_well_formed() {
     let sys = FakeSys::new();
-    std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sys.set_root_mode(0o755);
     for d in ["/var", "/var/lib", "/var/lib/snapd", "/var/lib/snapd/mount"] {
         sys.dir(d, 0o755);
     }
@@ -59,7 +59,7 @@ fn profiles_must_be_roots_and_well_formed() {
 #[test]
 fn the_current_profile_is_saved_atomically() {
     let sys = FakeSys::new();
-    std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sys.set_root_mode(0o755);
     for d in ["/run", "/run/snapd", "/run/snapd/ns"] {
         sys.dir(d, 0o755);
     }
@@ -79,7 +79,7 @@ fn the_current_profile_is_saved_atomically() {
 #[test]
 fn a_users_update_runs_without_a_current_profile() {
     let sys = crate::mount_profile::perform::tests::namespace();
-    std::fs::set_permissions(sys.root.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sys.set_root_mode(0o755);
     for d in ["/var/lib/snapd/mount", "/home/u/snap/app_foo", "/home/u/snap/app", "/run/user/1000"] {
         sys.dir(d, 0o755);
     }

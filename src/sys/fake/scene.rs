@@ -11,6 +11,12 @@ impl Default for FakeSys {
 }
 
 impl FakeSys {
+    /// Gives the fake root directory `mode`: a temporary directory is made
+    /// 0700, and tests of walks want a root like the real one (0755).
+    pub fn set_root_mode(&self, mode: u32) {
+        set_mode(self.root.path(), mode);
+    }
+
     pub fn new() -> Self {
         let sys = FakeSys {
             root: tempfile::tempdir().unwrap(),
