@@ -24,8 +24,10 @@ fn file_stat(st: &libc::stat) -> FileStat {
     }
 }
 
+// openat rather than open here and below: musl's open follows an
+// O_CLOEXEC open with an fcntl, for kernels that ignored the flag.
 pub(super) fn root() -> Result<OwnedFd> {
-    nix::fcntl::open("/", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+    nix::fcntl::openat(nix::fcntl::AT_FDCWD, "/", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
         .context(|| "open /")
 }
 

@@ -12,9 +12,23 @@ use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-fn caps_of(mask: u64) -> caps::CapsHashSet {
-    caps::all().into_iter().filter(|c| mask & c.bitmask() != 0).collect()
+/// The header and one half (32 capabilities) of the data of capget and
+/// capset, version 3 (`<linux/capability.h>`).
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
 }
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
 
 fn caps_err(what: &str, e: caps::errors::CapsError) -> Error {
     Error::because(what.to_string(), e.to_string())
@@ -65,7 +79,7 @@ pub(super) fn umask(mask: Mode) -> Mode {
 }
 
 pub(super) fn open_cwd() -> Result<OwnedFd> {
-    nix::fcntl::open(".", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+    nix::fcntl::openat(nix::fcntl::AT_FDCWD, ".", OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
         .context(|| "open the current working directory")
 }
 
@@ -108,14 +122,24 @@ pub(super) fn groups() -> Result<Vec<Gid>> {
     unistd::getgroups().context(|| "list supplementary groups")
 }
 
+// capget and capset themselves: the caps crate reads and writes one set
+// per call, with a capget before each capset, 12 calls where these take 2.
+
 pub(super) fn get_caps() -> Result<CapState> {
-    let mask = |set| -> Result<u64> {
-        Ok(caps::read(None, set).map_err(|e| caps_err("read capabilities", e))?.iter().map(|c| c.bitmask()).sum())
-    };
+    let mut header = CapHeader { version: CAP_VERSION_3, pid: 0 };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: with version 3, capget writes two CapData into `data` (and
+    // at most the header's version); both outlive the call.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut header as *mut CapHeader, data.as_mut_ptr()) };
+    if r != 0 {
+        return Err(Error::errno("read capabilities", Errno::last()));
+    }
+    let [low, high] = data;
+    let join = |l: u32, h: u32| u64::from(l) | (u64::from(h) << 32);
     Ok(CapState {
-        effective: mask(caps::CapSet::Effective)?,
-        permitted: mask(caps::CapSet::Permitted)?,
-        inheritable: mask(caps::CapSet::Inheritable)?,
+        effective: join(low.effective, high.effective),
+        permitted: join(low.permitted, high.permitted),
+        inheritable: join(low.inheritable, high.inheritable),
     })
 }
 
@@ -132,15 +156,25 @@ pub(super) fn set_cpu_affinity(cpus: &[usize]) -> Result<()> {
     nix::sched::sched_setaffinity(unistd::Pid::from_raw(0), &set).context(|| "set the CPU affinity")
 }
 
+/// The three sets at once: the kernel checks the new ones together
+/// (effective within the new permitted, permitted within the old).
 pub(super) fn set_caps(c: CapState) -> Result<()> {
-    // Effective first (it must stay within the permitted set), then
-    // permitted, then inheritable.
-    caps::set(None, caps::CapSet::Effective, &caps_of(c.effective))
-        .map_err(|e| caps_err("set effective capabilities", e))?;
-    caps::set(None, caps::CapSet::Permitted, &caps_of(c.permitted))
-        .map_err(|e| caps_err("set permitted capabilities", e))?;
-    caps::set(None, caps::CapSet::Inheritable, &caps_of(c.inheritable))
-        .map_err(|e| caps_err("set inheritable capabilities", e))
+    let mut header = CapHeader { version: CAP_VERSION_3, pid: 0 };
+    // The truncations are the split of each 64-bit set into two halves.
+    #[allow(clippy::cast_possible_truncation)]
+    let half = |shift: u32| CapData {
+        effective: (c.effective >> shift) as u32,
+        permitted: (c.permitted >> shift) as u32,
+        inheritable: (c.inheritable >> shift) as u32,
+    };
+    let data = [half(0), half(32)];
+    // SAFETY: with version 3, capset reads the header and two CapData from
+    // `data`; both outlive the call.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut CapHeader, data.as_ptr()) };
+    if r != 0 {
+        return Err(Error::errno("set capabilities", Errno::last()));
+    }
+    Ok(())
 }
 
 pub(super) fn clear_ambient_caps() -> Result<()> {

@@ -46,7 +46,8 @@ fn lsm_attr_path(proc: &Proc, pid: i32, name: &str) -> String {
 }
 
 pub(super) fn open_proc() -> Result<Proc> {
-    let fd = nix::fcntl::open(
+    let fd = nix::fcntl::openat(
+        nix::fcntl::AT_FDCWD,
         "/proc",
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
         Mode::empty(),
