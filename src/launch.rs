@@ -165,29 +165,27 @@ fn launcher_dir(exe: &OsString) -> Result<&str> {
 
 /// A launch from inside a snap's sandbox is refused: it would hand the app
 /// the launcher's privileges again (another snap's confinement, its
-/// cookie). Inside a strict sandbox `/usr` is a base snap's own (the one
-/// mounted at `/snap/<base>/current/usr`), never the host's; and where PID
-/// 1 can be inspected, the root directory is not PID 1's. PID 1 often
-/// cannot be inspected from a sandbox (Landlock and AppArmor refuse to let
-/// a confined process look at an unconfined one), nor on some hosts at
-/// all, so the base comparison is the one that always applies.
+/// cookie). Where PID 1 can be inspected, the root directory of a sandbox
+/// is not PID 1's. PID 1 often cannot be inspected from a sandbox
+/// (Landlock and AppArmor refuse to let a confined process look at an
+/// unconfined one), nor on some hosts at all; then `/usr` tells: inside a
+/// strict sandbox it is a base snap's own (the one mounted at
+/// `/snap/<base>/current/usr`), never the host's. That look costs one walk
+/// per installed snap, so it is made only when PID 1 cannot tell.
 fn check_not_nested<S: Sys>(sys: &S, proc: &Proc, debug: &Debug) -> Result<()> {
     let root = sys.root()?;
     let own = sys.fstat(root.as_fd())?;
     let nested = || Error::because("run inside a snap's sandbox", "the root directory is not the host's");
-    if let Some(base) = base_of_usr(sys, root.as_fd())? {
-        debug.say(format_args!("/usr is that of base snap {base}"));
-        return Err(nested());
-    }
-    let init = match sys.lstat_proc(proc, "1/root/.") {
-        Ok(st) => st,
+    match sys.lstat_proc(proc, "1/root/.") {
+        Ok(init) if (own.dev, own.ino) == (init.dev, init.ino) => return Ok(()),
+        Ok(_) => return Err(nested()),
         Err(e) if matches!(e.errno_value(), Some(nix::errno::Errno::EACCES | nix::errno::Errno::EPERM)) => {
             debug.say(format_args!("the root directory of pid 1 cannot be inspected: {e}"));
-            return Ok(());
         }
         Err(e) => return Err(e.within("find the root directory of pid 1")),
-    };
-    if (own.dev, own.ino) != (init.dev, init.ino) {
+    }
+    if let Some(base) = base_of_usr(sys, root.as_fd())? {
+        debug.say(format_args!("/usr is that of base snap {base}"));
         return Err(nested());
     }
     Ok(())

@@ -567,6 +567,14 @@ fn a_launch_from_inside_a_sandbox_is_refused_before_anything_privileged() {
     let sys = system(&filtered());
     sys.fail("lstat_proc(1/root/.)", Errno::EACCES);
     assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    // Where PID 1's root directory is ours, /usr is not looked up: not even
+    // a host whose /usr is a snap's (a base booted as the root file
+    // system) is taken for a sandbox.
+    let sys = system(&filtered());
+    sys.dir("/usr", 0o755);
+    std::fs::create_dir_all(sys.path("/snap/booted")).unwrap();
+    std::os::unix::fs::symlink("/", sys.path("/snap/booted/current")).unwrap();
+    assert_eq!(classic(&sys).unwrap_err().to_string(), EXEC_RECORDED);
 }
 
 #[test]

@@ -50,12 +50,18 @@ pub fn mkpath_root<S: Sys>(sys: &S, path: &str) -> Result<OwnedFd> {
 
 /// Takes `/run/snapd/lock/<name>.lock` (`name` empty for the global lock).
 pub fn acquire<S: Sys>(sys: &S, proc: &Proc, name: &str, debug: &Debug) -> Result<Lock> {
-    mkpath_root(sys, LOCK_DIR)?;
-    // The directory must be ours before a file in it is trusted.
-    open_path(sys, LOCK_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned)?;
+    // The directory must be ours before a file in it is trusted; it is
+    // made when missing (the first launch since boot).
+    let open_dir = || open_path(sys, LOCK_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned);
+    let dir = match open_dir() {
+        Err(e) if e.errno_value() == Some(Errno::ENOENT) => {
+            mkpath_root(sys, LOCK_DIR)?;
+            open_dir()?
+        }
+        other => other?,
+    };
     let file = format!("{name}.lock");
     let path = format!("{LOCK_DIR}/{file}");
-    let dir = open_path(sys, LOCK_DIR, OFlag::O_PATH | OFlag::O_DIRECTORY, Trust::RootOwned)?;
     let fd = sys
         .openat(dir.fd.as_fd(), OsStr::new(&file), OFlag::O_CREAT | OFlag::O_RDWR, Mode::from_bits_truncate(0o600))
         .map_err(|e| e.within(format!("open {path}")))?;
@@ -136,6 +142,21 @@ mod tests {
 
     fn sleeps(sys: &FakeSys) -> usize {
         sys.calls().iter().filter(|c| c.starts_with("sleep")).count()
+    }
+
+    #[test]
+    fn the_lock_directory_is_made_only_when_missing() {
+        let sys = FakeSys::new();
+        sys.dir("/", 0o755);
+        let proc = sys.open_proc().unwrap();
+        let first = acquire(&sys, &proc, "demo", &Debug::new(false)).unwrap();
+        let made: Vec<String> = sys.calls().into_iter().filter(|c| c.starts_with("mkdirat")).collect();
+        assert_eq!(made, ["mkdirat(run, 0755)", "mkdirat(snapd, 0755)", "mkdirat(lock, 0755)"]);
+        drop(first);
+        let before = sys.calls().len();
+        acquire(&sys, &proc, "demo", &Debug::new(false)).unwrap();
+        assert!(!sys.calls()[before..].iter().any(|c| c.starts_with("mkdirat")), "{:?}", &sys.calls()[before..]);
+        assert!(sys.path(&format!("{LOCK_DIR}/demo.lock")).is_file());
     }
 
     #[test]
