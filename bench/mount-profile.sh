@@ -12,7 +12,9 @@
 #     snap-update-ns under Debian's snap-confine): ours and Debian's, and
 #     ours with our snap-update-ns started for that profile (a copy without
 #     its note bound over it: what the launcher did before);
-#   - then, under strace -f, the processes one warm launch of each starts.
+#   - then, under strace -f, the processes one warm launch of each starts;
+#   - last, the floor under the profile's writable mimics
+#     (bench/mimic-floor.c): their entries put back, nothing else timed.
 # Prints hyperfine's results and a table of ratios, of the wall-clock time
 # and of the CPU time (user and system, of every process of the launch: on
 # a loaded machine it is the steadier figure, with the median). Everything happens in a
@@ -34,6 +36,7 @@ work=$(mktemp -d /var/tmp/confine-bench.XXXXXX)
 trap 'rm -rf "$work"; rmdir /sys/fs/cgroup/freezer/snap.gnome-app /sys/fs/cgroup/devices/snap.gnome-app 2>/dev/null || true' EXIT
 chmod 755 "$work"
 echo @unrestricted >"$work/unrestricted.src"
+gcc -O2 -Wall -o "$work/mimic-floor" bench/mimic-floor.c
 
 # Warm launches with and without snap-update-ns started for the caller's
 # profile, interleaved pair by pair (on a loaded machine, hyperfine's
@@ -149,6 +152,19 @@ if [ -n "\$debian_works" ]; then
 	for i in \$(seq 10); do \$debian && break; /usr/lib/snapd/snap-discard-ns gnome-app; done
 	warm_processes debian "\$debian"
 fi
+# The floor under the profile's writable mimics (bench/mimic-floor.c): the
+# entries of each directory a mimic goes over put back with nothing else
+# around, over the same directories as the launcher's root file system
+# shows them (the host's /etc and /var, the base's /usr).
+echo
+echo "| floor: a mimic over | entries | median of $runs | per entry |"
+echo "| --- | ---: | ---: | ---: |"
+mkdir -p $work/floor
+for d in /etc /snap/debian12/x1/usr /snap/debian12/x1/usr/share /snap/debian12/x1/usr/lib/x86_64-linux-gnu /var/cache \\
+	/snap/gnome-app/x1/data-dir/icons /snap/gnome-app/x1/data-dir/sounds /snap/gnome-app/x1/data-dir/themes; do
+	$work/mimic-floor \$d $work/floor $runs
+done | tee $work/floor.md
+awk -F'|' '{ n += \$3; t += \$4 } END { printf "| all | %d | %.3f ms | |\\n", n, t }' $work/floor.md
 SCRIPT
 unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
 
