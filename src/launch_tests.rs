@@ -296,18 +296,52 @@ fn ns_calls(sys: &FakeSys) -> Vec<String> {
     sys.calls().into_iter().filter(|c| keep.iter().any(|k| c.starts_with(k))).collect()
 }
 
+/// The mount calls of a launch on the private tmp base itself.
+fn tmp_base_calls(sys: &FakeSys) -> Vec<String> {
+    ns_calls(sys).into_iter().filter(|c| c.contains(", /tmp/snap-private-tmp, ")).collect()
+}
+
+#[test]
+fn the_private_tmp_base_becomes_a_private_mount_point_once() {
+    // Already a private mount point: left as it is.
+    let sys = strict_system();
+    sys.proc_files.borrow_mut().get_mut("4242/mountinfo").unwrap().push_str("72 1 0:41 /snap-private-tmp /tmp/snap-private-tmp rw - tmpfs tmpfs rw\n");
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    assert_eq!(tmp_base_calls(&sys), Vec::<String>::new());
+    // Bound but still shared (a launch killed between the two steps): only
+    // made private.
+    let sys = strict_system();
+    sys.proc_files
+        .borrow_mut()
+        .get_mut("4242/mountinfo")
+        .unwrap()
+        .push_str("72 1 0:41 /snap-private-tmp /tmp/snap-private-tmp rw shared:7 - tmpfs tmpfs rw\n");
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    assert_eq!(tmp_base_calls(&sys), ["mount(-, /tmp/snap-private-tmp, -, MS_PRIVATE, -)"]);
+    // Not trusted: the launch stops before anything is mounted.
+    let sys = strict_system();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sys.path("/tmp/snap-private-tmp"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let e = strict(&sys).unwrap_err().to_string();
+    assert!(e.starts_with("cannot use /tmp/snap-private-tmp: it has unexpected ownership or permissions"), "{e}");
+    assert!(!ns_calls(&sys).iter().any(|c| c.starts_with("mount(") && !c.contains("/run/snapd/ns")), "{:?}", ns_calls(&sys));
+}
+
 #[test]
 fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
     let sys = strict_system();
     assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
     let calls = ns_calls(&sys);
     let s = "/tmp/snap-private-tmp/snap.rootfs_XXXXXX";
-    // "/" is shared already, so /snap is left alone; /run/snapd/ns becomes
-    // a private mount point before anything is built.
+    // "/" is shared already, so /snap is left alone; /run/snapd/ns and the
+    // private tmp base (bound by descriptor) become private mount points
+    // before anything is built.
     let want_prefix = [
         "open_ns(self, mnt)".to_string(),
         "mount(/run/snapd/ns, /run/snapd/ns, -, MS_BIND|MS_REC, -)".to_string(),
         "mount(-, /run/snapd/ns, -, MS_PRIVATE, -)".to_string(),
+        "mount(fd, /tmp/snap-private-tmp, -, MS_BIND|MS_REC, -)".to_string(),
+        "mount(-, /tmp/snap-private-tmp, -, MS_PRIVATE, -)".to_string(),
         "unshare(CLONE_NEWNS)".to_string(),
         "mkdirat(snap.rootfs_XXXXXX, 0700)".to_string(),
         "mount(-, /, -, MS_REC|MS_SHARED, -)".to_string(),

@@ -185,6 +185,32 @@ fn launches_killed_at_random_points_leave_nothing_that_is_reused_wrongly() {
 }
 
 #[test]
+fn a_launch_killed_while_it_builds_leaves_no_scratch_root_in_the_callers_namespace() {
+    // The caller's mounts are shared, as under systemd. Each launch is cold
+    // and killed after 0 to 3 ms, often while it builds the root file
+    // system in its scratch directory: bound where it propagated to the
+    // caller's namespace, one kill in ten left it mounted there for good
+    // (before the private tmp base became a private mount point of its own).
+    let r = scene().run_by_root().run(
+        "mount --make-rshared /; export SNAP_INSTANCE_NAME=demo; killed=0; \
+         for i in $(seq 200); do \
+           /usr/lib/confine/snap-discard-ns demo; \
+           $L snap.demo.tool /bin/true & pid=$!; \
+           sleep 0.00$(( RANDOM % 4 )); \
+           kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; \
+           [ $? = 137 ] && killed=$((killed + 1)); \
+         done; echo killed=$killed; \
+         echo \"scratch roots mounted here: $(grep -c snap.rootfs_ /proc/self/mountinfo)\"; \
+         $L snap.demo.tool /bin/cat /usr/share/confine/base-marker",
+    );
+    r.ok();
+    let killed: u32 = r.stdout.lines().find_map(|l| l.strip_prefix("killed=")).unwrap().parse().unwrap();
+    assert!(killed >= 50, "too few launches were killed ({killed}); the test does not test much:\n{r:#?}");
+    assert!(r.stdout.contains("\nscratch roots mounted here: 0\n"), "{r:#?}");
+    assert!(r.stdout.ends_with("core/1\n"), "{r:#?}");
+}
+
+#[test]
 fn the_private_tmp_base_is_never_trusted_when_wrong() {
     let cases = [
         ("chmod 0755 /tmp/snap-private-tmp", "use /tmp/snap-private-tmp: it has unexpected ownership or permissions"),

@@ -109,6 +109,9 @@ state() {
 	{ ls -lA /run/snapd/ns /tmp/snap-private-tmp 2>&1; grep -c . /proc/self/mountinfo; ls /sys/fs/cgroup/devices /sys/fs/cgroup/freezer 2>/dev/null | grep -c snap; } | md5sum
 }
 fresh() { /usr/lib/confine/snap-discard-ns demo >/dev/null 2>&1; /usr/lib/confine/snap-discard-ns other >/dev/null 2>&1; true; }
+# The private tmp base gone, as after a reboot: the launcher makes it a
+# private mount point of its own at the first launch, which rm cannot take.
+rm_tmp_base() { while mountpoint -q /tmp/snap-private-tmp; do umount -l /tmp/snap-private-tmp; done; rm -rf /tmp/snap-private-tmp "$@"; }
 
 # The scene: as the strict suite (a base "core" that is the guest's root
 # with a marker), the policies, and the profiles.
@@ -337,10 +340,10 @@ r15_at() {
 	fresh
 	for path in /tmp/snap-private-tmp /tmp/snap-private-tmp/snap.demo /tmp/snap-private-tmp/snap.demo/tmp; do
 		tries=$((tries + 1))
-		rm -rf /tmp/snap-private-tmp && install -d -m 0700 /tmp/snap-private-tmp
+		rm_tmp_base && install -d -m 0700 /tmp/snap-private-tmp
 		mkdir -p /var/tmp/target && chown 65534 /var/tmp/target
 		case $path in
-		/tmp/snap-private-tmp) rm -rf /tmp/snap-private-tmp && nobody ln -s /var/tmp/target "$path" ;;
+		/tmp/snap-private-tmp) rm_tmp_base && nobody ln -s /var/tmp/target "$path" ;;
 		*) mkdir -p "$(dirname "$path")" && ln -s /var/tmp/target "$path" ;;
 		esac
 		out=$(nobody $L snap.demo.tool /bin/true 2>&1; echo "status=$?")
@@ -348,7 +351,7 @@ r15_at() {
 		grep -qx status=1 <<<"$out" && hits=$((hits + 1))
 		fresh
 	done
-	rm -rf /tmp/snap-private-tmp /var/tmp/target && install -d -m 0700 /tmp/snap-private-tmp
+	rm_tmp_base /var/tmp/target && install -d -m 0700 /tmp/snap-private-tmp
 	must [ $hits = $tries ] || { echo "$hits of $tries planted links refused"; return 1; }
 	echo "$tries links planted, $hits refused"
 }
@@ -416,7 +419,7 @@ r18_at() {
 	for kind in dir fifo file; do
 		tries=$((tries + 1))
 		fresh
-		rm -rf /tmp/snap-private-tmp
+		rm_tmp_base
 		case $kind in
 		dir) nobody sh -c 'mkdir -m 0700 /tmp/snap-private-tmp && mkdir -p /tmp/snap-private-tmp/snap.demo/tmp && echo planted > /tmp/snap-private-tmp/snap.demo/tmp/x' ;;
 		fifo) nobody mkfifo -m 0666 /tmp/snap-private-tmp ;;
@@ -429,7 +432,7 @@ r18_at() {
 		[ "$(stat -c %U /tmp/snap-private-tmp)" = nobody ] || { echo "$kind: replaced by $(stat -c '%U %F' /tmp/snap-private-tmp)"; return 1; }
 		grep -qx status=1 <<<"$out" && hits=$((hits + 1))
 	done
-	rm -rf /tmp/snap-private-tmp && install -d -m 0700 /tmp/snap-private-tmp
+	rm_tmp_base && install -d -m 0700 /tmp/snap-private-tmp
 	must [ $hits = $tries ] || { echo "$hits of $tries attacker-made structures refused: $out"; return 1; }
 	echo "$tries attacker-made structures (directory, fifo, file), $hits refused"
 }

@@ -49,7 +49,7 @@ pub fn enter_classic<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, debug: &Deb
         return Ok(());
     }
     super::join_init_mount_ns(sys, proc, debug)?;
-    super::init_global(sys, proc, true, debug)?;
+    super::init_global(sys, proc, false, true, debug)?;
     sys.unshare_mount_ns()?;
     if inv.instance.instance_key().is_some() {
         debug.say(format_args!("showing instance {} as {}", inv.instance, inv.instance.snap_name()));

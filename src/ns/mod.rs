@@ -63,20 +63,37 @@ fn self_bind<S: Sys>(sys: &S, path: &str) -> Result<()> {
         .map_err(|e| Error::errno(format!("perform operation: mount --rbind {path} {path}"), e))
 }
 
+/// Binds the private tmp base onto itself, by descriptor, after the
+/// checks of [`rootfs::tmp::open_private_tmp_base`].
+fn self_bind_private_tmp<S: Sys>(sys: &S) -> Result<()> {
+    let base = rootfs::tmp::open_private_tmp_base(sys)?;
+    let path = rootfs::tmp::PRIVATE_TMP_BASE;
+    sys.mount(Source::Fd(base.as_fd()), base.as_fd(), path, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)
+        .map_err(|e| Error::errno(format!("perform operation: mount --rbind {path} {path}"), e))
+}
+
 /// Once per boot, under the global lock: `/snap` must propagate mounts to
 /// the snaps (shared), and `/run/snapd/ns` must be a private mount point so
-/// the preserved namespaces do not propagate anywhere.
+/// the preserved namespaces do not propagate anywhere. So must the private
+/// tmp base `/tmp/snap-private-tmp`: a launch's scratch root is bound
+/// there while `/` is shared, and a mount under a mount shared with the
+/// host's reaches the host's namespace too; a launch killed before it
+/// unmounts its scratch root (at the end of the build) would leave it
+/// mounted there for good.
 ///
 /// Usually all of this is in place already: then nothing is changed and
 /// the global lock is not taken; otherwise the state is checked again under
 /// the lock before anything is changed.
-pub fn init_global<S: Sys>(sys: &S, proc: &Proc, instances: bool, debug: &Debug) -> Result<()> {
-    if global_todo(sys, proc, instances)? == GlobalTodo::default() {
+///
+/// `strict`: a strict launch (one that builds a root file system) is
+/// coming; `instances`: parallel instances are on.
+pub fn init_global<S: Sys>(sys: &S, proc: &Proc, strict: bool, instances: bool, debug: &Debug) -> Result<()> {
+    if global_todo(sys, proc, strict, instances)? == GlobalTodo::default() {
         return Ok(());
     }
     let _global = lock::acquire(sys, proc, "", debug)?;
     lock::mkpath_root(sys, NS_DIR)?;
-    let todo = global_todo(sys, proc, instances)?;
+    let todo = global_todo(sys, proc, strict, instances)?;
     if todo.share_snap {
         debug.say("making /snap a shared mount point");
         self_bind(sys, SNAP_MOUNT_DIR)?;
@@ -87,6 +104,15 @@ pub fn init_global<S: Sys>(sys: &S, proc: &Proc, instances: bool, debug: &Debug)
     }
     if todo.bind_ns_dir || todo.privatize_ns_dir {
         propagate(sys, NS_DIR, MsFlags::MS_PRIVATE, "--make-private")?;
+    }
+    if todo.bind_private_tmp {
+        debug.say(format_args!("making {} a private mount point", rootfs::tmp::PRIVATE_TMP_BASE));
+        self_bind_private_tmp(sys)?;
+    }
+    if todo.bind_private_tmp || todo.privatize_private_tmp {
+        // Checked again: what is mounted there now is what is made private.
+        rootfs::tmp::open_private_tmp_base(sys)?;
+        propagate(sys, rootfs::tmp::PRIVATE_TMP_BASE, MsFlags::MS_PRIVATE, "--make-private")?;
     }
     // Parallel instances: /snap and /var/snap become shared mount points
     // of their own, so an instance's namespace can make them slaves.
@@ -104,15 +130,18 @@ struct GlobalTodo {
     share_snap: bool,
     bind_ns_dir: bool,
     privatize_ns_dir: bool,
+    bind_private_tmp: bool,
+    privatize_private_tmp: bool,
     /// With parallel instances: which of `/snap` and `/var/snap` are not
     /// yet shared mount points.
     share_for_instances: Vec<&'static str>,
 }
 
-fn global_todo<S: Sys>(sys: &S, proc: &Proc, instances: bool) -> Result<GlobalTodo> {
+fn global_todo<S: Sys>(sys: &S, proc: &Proc, strict: bool, instances: bool) -> Result<GlobalTodo> {
     let entries = mounts(sys, proc)?;
     let shared = |p: &str| mountinfo::last_at(&entries, p).is_some_and(|e| e.is_shared());
     let ns_dir = mountinfo::last_at(&entries, NS_DIR);
+    let private_tmp = mountinfo::last_at(&entries, rootfs::tmp::PRIVATE_TMP_BASE);
     let share_for_instances = if instances {
         [SNAP_MOUNT_DIR, instances::SNAP_DATA_DIR].into_iter().filter(|d| !shared(d)).collect()
     } else {
@@ -123,6 +152,8 @@ fn global_todo<S: Sys>(sys: &S, proc: &Proc, instances: bool) -> Result<GlobalTo
         share_snap: !shared("/") && !shared(SNAP_MOUNT_DIR) && !share_for_instances.contains(&SNAP_MOUNT_DIR),
         bind_ns_dir: ns_dir.is_none(),
         privatize_ns_dir: ns_dir.is_some_and(|e| e.is_shared()),
+        bind_private_tmp: strict && private_tmp.is_none(),
+        privatize_private_tmp: strict && private_tmp.is_some_and(|e| e.is_shared()),
         share_for_instances,
     })
 }
@@ -238,7 +269,7 @@ fn join_or_build<S: Sys>(
     // Only a build needs the global set-up (a preserved namespace implies
     // it was done); taking the global lock inside the snap's lock is the
     // only order in which the two are ever taken.
-    init_global(sys, proc, instances::enabled(sys), debug)?;
+    init_global(sys, proc, true, instances::enabled(sys), debug)?;
     debug.step("set up the global mount state");
     let ns_dir = open_ns_dir()?;
     // The current profile starts with the tmpfs root, so snap-update-ns

@@ -236,11 +236,12 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, h
     let steps = plan::plan(&input);
     debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));
     if let Err(e) = apply::apply(sys, &steps, Some(&scratch)) {
-        // Best effort: the mounts die with the namespace, all but the bind
-        // of the scratch directory onto itself, which was made while `/`
-        // was shared and so reached the host's namespace too: every mount
-        // on the scratch directory goes (as after the pivot on success),
-        // then the empty directory.
+        // Best effort: the mounts die with the namespace. The bind of the
+        // scratch directory onto itself was made while `/` was shared; it
+        // stays out of the host's namespace only because the private tmp
+        // base is a private mount point (`ns::init_global`). Every mount on
+        // the scratch directory goes all the same (as after the pivot on
+        // success), then the empty directory.
         for _ in 0..8 {
             if sys.umount(&scratch, true).is_err() {
                 break;
