@@ -271,6 +271,11 @@ deliberate() { # FILE LINE: whether LINE ("< x" Debian's, "> x" ours) is an expe
 	*.state:"> env: SHELL=/bin/bash") return 0 ;;
 	# A devpts instance of each command's own, not one per snap.
 	*.state:"> mount: /dev/ptmx devpts /ptmx" | *.state:"> mount: /dev/pts devpts /") return 0 ;;
+	# The private tmp base is a private mount point of its own (bound onto
+	# itself at the first cold launch of ours), seen through the host's /tmp
+	# and through hostfs.
+	*.state:"> mount: /tmp/snap-private-tmp "*" /tmp/snap-private-tmp") return 0 ;;
+	*.state:"> mount: /var/lib/snapd/hostfs/tmp/snap-private-tmp "*" /tmp/snap-private-tmp") return 0 ;;
 	# Classic apps whose policy is unrestricted: ours still loads snapd's
 	# global.bin (TIOCSTI refused); Debian's loads nothing.
 	classic-*.out:"< seccomp        : off" | classic-*.out:"> seccomp        : filter (1 filters)") return 0 ;;
