@@ -33,7 +33,7 @@ for s in debian12 platform gnome-app; do
 	[ -f "$examples/$s.snap" ] || { echo "cannot find $examples/$s.snap: run make examples" >&2; exit 1; }
 done
 work=$(mktemp -d /var/tmp/confine-bench.XXXXXX)
-trap 'rm -rf "$work"; rmdir /sys/fs/cgroup/freezer/snap.gnome-app /sys/fs/cgroup/devices/snap.gnome-app 2>/dev/null || true' EXIT
+trap 'rm -rf "$work"; rmdir /sys/fs/cgroup/freezer/snap.gnome-app /sys/fs/cgroup/devices/snap.gnome-app /sys/fs/cgroup/devices/snap.gnome-app.gnome-app 2>/dev/null || true' EXIT
 chmod 755 "$work"
 echo @unrestricted >"$work/unrestricted.src"
 gcc -O2 -Wall -o "$work/mimic-floor" bench/mimic-floor.c
