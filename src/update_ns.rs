@@ -43,7 +43,7 @@ use crate::debug::Debug;
 use crate::error::{Error, Result};
 use crate::fs::{open_path, Trust};
 use crate::settings::{lookup, Env};
-use crate::sys::{CapState, Ids, Proc, Sys, ToolExit};
+use crate::sys::{CapState, Ids, Proc, Sys, ToolExit, ToolRun};
 use crate::{mount_profile, tool_note};
 use naming::InstanceName;
 use nix::errno::Errno;
@@ -204,7 +204,10 @@ pub fn apply<S: Sys>(sys: &S, proc: &Proc, tool: Option<&Tool>, call: &ToolCall,
     let argv = c_strings(&call.argv)?;
     let envp = c_strings(&call.envp)?;
     let exit = sys
-        .run_tool(proc, tool.fd.as_fd(), TOOL, &argv, &envp, call.label.as_deref(), call.real_ids)
+        .run_tool(
+            proc,
+            &ToolRun { exe: tool.fd.as_fd(), name: TOOL, argv: &argv, envp: &envp, label: call.label.as_deref(), real_ids: call.real_ids },
+        )
         .map_err(|e| e.within(&what))?;
     match exit {
         ToolExit::Code(0) => Ok(()),

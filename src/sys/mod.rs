@@ -184,6 +184,22 @@ pub enum ToolExit {
     Signal(i32),
 }
 
+/// A helper tool to run (see [`Sys::run_tool`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ToolRun<'a> {
+    /// The executable, an `O_PATH` descriptor.
+    pub exe: BorrowedFd<'a>,
+    /// Its name, for messages.
+    pub name: &'a str,
+    pub argv: &'a [CString],
+    /// Exactly its environment.
+    pub envp: &'a [CString],
+    /// The AppArmor profile it is executed under, if any.
+    pub label: Option<&'a str>,
+    /// Its real user and group ids (the effective and saved ones stay).
+    pub real_ids: Option<(Uid, Gid)>,
+}
+
 /// Where a mount comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'a> {
@@ -362,24 +378,13 @@ pub trait Sys {
     fn set_memlock_limit(&self, soft: u64, hard: u64) -> std::result::Result<(), Errno>;
 
     // Helper tools.
-    /// Runs the executable behind `exe` (an `O_PATH` descriptor; `name`
-    /// is for messages) in a child process with exactly `argv` and `envp`,
-    /// after the child asked for the AppArmor profile `label` at its exec,
-    /// and waits for it. A failure in the child before the exec is reported
-    /// as an error; everything after, by the exit status. With `real_ids`
-    /// the child's real user and group ids become those (the effective and
-    /// saved ones stay) before the exec.
-    #[allow(clippy::too_many_arguments)]
-    fn run_tool(
-        &self,
-        proc: &Proc,
-        exe: BorrowedFd<'_>,
-        name: &str,
-        argv: &[CString],
-        envp: &[CString],
-        label: Option<&str>,
-        real_ids: Option<(Uid, Gid)>,
-    ) -> Result<ToolExit>;
+    /// Runs `run.exe` in a child process with exactly `run.argv` and
+    /// `run.envp`, after the child asked for the AppArmor profile
+    /// `run.label` at its exec, and waits for it. A failure in the child
+    /// before the exec is reported as an error; everything after, by the
+    /// exit status. With `run.real_ids` the child's real user and group
+    /// ids become those before the exec.
+    fn run_tool(&self, proc: &Proc, run: &ToolRun<'_>) -> Result<ToolExit>;
 
     // The end.
     /// Loads one seccomp program (no `PR_SET_NO_NEW_PRIVS`: the caller holds

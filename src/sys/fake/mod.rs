@@ -3,7 +3,7 @@
 //! instead of performed, and any call can be made to fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit};
+use super::{BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit, ToolRun};
 use crate::error::{Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -617,20 +617,12 @@ impl Sys for FakeSys {
         self.walked.forget();
         self.rec(format!("load_seccomp({} instructions)", program.instructions().len()))
     }
-    fn run_tool(
-        &self,
-        _proc: &Proc,
-        exe: BorrowedFd<'_>,
-        _name: &str,
-        argv: &[CString],
-        envp: &[CString],
-        label: Option<&str>,
-        real_ids: Option<(Uid, Gid)>,
-    ) -> Result<ToolExit> {
+    fn run_tool(&self, _proc: &Proc, run: &ToolRun<'_>) -> Result<ToolExit> {
         self.walked.forget();
         let words = |v: &[CString]| v.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
-        let real = real_ids.map(|(u, g)| format!(", real ids {u}:{g}")).unwrap_or_default();
-        self.rec(format!("run_tool({}, [{}], [{}], {}{real})", self.fd_path(exe), words(argv), words(envp), label.unwrap_or("-")))?;
+        let real = run.real_ids.map(|(u, g)| format!(", real ids {u}:{g}")).unwrap_or_default();
+        let (exe, argv, envp) = (self.fd_path(run.exe), words(run.argv), words(run.envp));
+        self.rec(format!("run_tool({exe}, [{argv}], [{envp}], {}{real})", run.label.unwrap_or("-")))?;
         Ok(self.tool_exit.get())
     }
     fn execve(&self, path: &CStr, argv: &[CString], _envp: &[CString]) -> Error {

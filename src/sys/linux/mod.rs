@@ -18,7 +18,7 @@ mod tool;
 
 use crate::error::{Error, Result};
 use super::{
-    BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit,
+    BpfMapSpec, BpfProgSpec, CapState, EntryKind, FileStat, FsInfo, Ids, LandlockRuleset, NsInfo, Proc, Source, Sys, ToolExit, ToolRun,
 };
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -365,18 +365,9 @@ impl Sys for LinuxSys {
         confinement::load_seccomp(program)
     }
 
-    fn run_tool(
-        &self,
-        proc: &Proc,
-        exe: BorrowedFd<'_>,
-        name: &str,
-        argv: &[CString],
-        envp: &[CString],
-        label: Option<&str>,
-        real_ids: Option<(Uid, Gid)>,
-    ) -> Result<ToolExit> {
+    fn run_tool(&self, proc: &Proc, run: &ToolRun<'_>) -> Result<ToolExit> {
         self.walked.forget();
-        tool::run_tool(proc, exe, name, argv, envp, label, real_ids)
+        tool::run_tool(proc, run)
     }
 
     fn execve(&self, path: &CStr, argv: &[CString], envp: &[CString]) -> Error {

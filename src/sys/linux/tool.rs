@@ -2,23 +2,15 @@
 //! descriptor, with exactly its environment, under its AppArmor label.
 
 use crate::error::{Context, Error, Result};
-use crate::sys::{Proc, ToolExit};
+use crate::sys::{Proc, ToolExit, ToolRun};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::unistd::{self, Gid, Uid};
-use std::ffi::CString;
-use std::os::fd::{AsFd, BorrowedFd};
+use nix::unistd;
+use std::os::fd::AsFd;
 use super::{files, process, procfs};
 
-pub(super) fn run_tool(
-    proc: &Proc,
-    exe: BorrowedFd<'_>,
-    name: &str,
-    argv: &[CString],
-    envp: &[CString],
-    label: Option<&str>,
-    real_ids: Option<(Uid, Gid)>,
-) -> Result<ToolExit> {
+pub(super) fn run_tool(proc: &Proc, run: &ToolRun<'_>) -> Result<ToolExit> {
+    let ToolRun { exe, name, argv, envp, label, real_ids } = *run;
     // The child reports a failure before its exec on this pipe, which
     // the exec closes: end of file means the tool is running.
     let (report_rd, report_wr) = unistd::pipe2(OFlag::O_CLOEXEC).context(|| "create a pipe")?;
@@ -86,6 +78,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
     use crate::sys::Sys;
+    use std::ffi::CString;
     use nix::sys::stat::Mode;
     use crate::sys::linux::LinuxSys;
 
@@ -95,7 +88,7 @@ mod tests {
         let exe = nix::fcntl::open("/bin/sh", OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).unwrap();
         let argv = ["sh", "-c", script].map(|a| CString::new(a).unwrap());
         let envp: Vec<CString> = envp.iter().map(|e| CString::new(*e).unwrap()).collect();
-        sys.run_tool(&proc, exe.as_fd(), "sh", &argv, &envp, None, None)
+        sys.run_tool(&proc, &ToolRun { exe: exe.as_fd(), name: "sh", argv: &argv, envp: &envp, label: None, real_ids: None })
     }
 
     #[test]
@@ -114,7 +107,8 @@ mod tests {
         std::fs::write(&file, b"#!/bin/sh\n").unwrap();
         let exe = nix::fcntl::open(&file, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()).unwrap();
         let argv = [CString::new("x").unwrap()];
-        let e = sys.run_tool(&proc, exe.as_fd(), "x", &argv, &[], None, None).unwrap_err();
+        let run = ToolRun { exe: exe.as_fd(), name: "x", argv: &argv, envp: &[], label: None, real_ids: None };
+        let e = sys.run_tool(&proc, &run).unwrap_err();
         assert_eq!(e.to_string(), "cannot execute x: Permission denied");
     }
 }
