@@ -3,13 +3,17 @@
 //! directory into the snap's root filesystem. Pure: nothing here touches the
 //! system, so the plan is tested as data. [`super::apply`] carries it out.
 //!
-//! The order and the list of host directories follow snap-confine:
-//! a tmpfs root holding a copy of the base's top-level entries, the host
-//! directories bound over it (recursive binds made slaves, so mounts on the
-//! host reach the snap but not the other way round, except the two
-//! bidirectional ones), a few files of `/etc` taken back from the base, the
-//! launcher's directory at `/usr/lib/snapd`, `/snap`, and the old root moved
-//! to `/var/lib/snapd/hostfs` by `pivot_root`.
+//! The list of host directories follows snap-confine: a tmpfs root holding
+//! a copy of the base's top-level entries, the host directories bound over
+//! it (recursive binds made slaves, so mounts on the host reach the snap but
+//! not the other way round, except the two bidirectional ones), the
+//! launcher's directory at `/usr/lib/snapd`, `/snap`, a few files of `/etc`
+//! taken back from the base, and the old root moved to
+//! `/var/lib/snapd/hostfs` by `pivot_root`. snap-confine makes each bind a
+//! slave on its own; here everything copied from the host is bound first
+//! and made slaves at once, by one recursive slave of the new root, before
+//! anything is mounted below it (one system call instead of about twenty;
+//! the same propagation in the end). The bidirectional ones come after it.
 //!
 //! Home directories outside `/home` (snapd's `homedirs`) are bound from the
 //! host after the host directories. Their mount points are made in the
@@ -335,42 +339,49 @@ pub fn plan(input: &PlanInput) -> Vec<Step> {
             }
         }
     }
+    // The base's binds are slaves before anything is mounted below them
+    // (/lib/modules, /usr/src, /var/log): a mount below a shared one would
+    // propagate to the base on the host.
     steps.push(Step::Propagate { target: s.into(), kind: Propagation::Slave, recursive: true });
+    // Then what comes from the host, bound first and made slaves all at
+    // once by a second recursive slave of the scratch root, before anything
+    // is mounted below it (`/run/netns` lies in `/run`, the base's files in
+    // `/etc`): the host directories (none within another), the home
+    // directories outside /home, the launcher's directory and /snap.
     for (path, kind) in HOST_MOUNTS {
-        let target = inside(path);
-        match kind {
-            HostKind::Bidirectional => {
-                steps.push(Step::EnsureHostDir { path: (*path).into() });
-                steps.push(Step::Bind { source: (*path).into(), target, recursive: true, optional: false });
-            }
-            HostKind::Normal | HostKind::Optional => {
-                let optional = *kind == HostKind::Optional;
-                steps.push(Step::Bind { source: (*path).into(), target: target.clone(), recursive: true, optional });
-                steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: true });
-            }
-        }
+        let optional = match kind {
+            HostKind::Normal => false,
+            HostKind::Optional => true,
+            HostKind::Bidirectional => continue,
+        };
+        steps.push(Step::Bind { source: (*path).into(), target: inside(path), recursive: true, optional });
     }
-    // Home directories outside /home, like /home itself: host mounts reach
-    // the snap, the snap's never the host.
     for home in &input.homedirs {
-        let target = inside(home);
-        steps.push(Step::BindFd { source: home.clone(), target: target.clone(), recursive: true });
-        steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: true });
-    }
-    for path in &input.etc_from_base {
-        let target = inside(path);
-        steps.push(Step::Bind { source: format!("{}{path}", input.base_dir), target: target.clone(), recursive: false, optional: false });
-        steps.push(Step::Propagate { target, kind: Propagation::Slave, recursive: false });
+        steps.push(Step::BindFd { source: home.clone(), target: inside(home), recursive: true });
     }
     // The launcher's directory, read-only and without setuid: inside the
     // sandbox it provides helpers, never a way back to privileges.
     let libexec = inside("/usr/lib/snapd");
     steps.push(Step::Bind { source: input.launcher_dir.clone(), target: libexec.clone(), recursive: false, optional: false });
-    steps.push(Step::RemountReadOnly { target: libexec.clone(), noexec: false });
-    steps.push(Step::Propagate { target: libexec, kind: Propagation::Slave, recursive: false });
-    let snap = inside(&input.snap_mount_dir);
-    steps.push(Step::Bind { source: input.snap_mount_dir.clone(), target: snap.clone(), recursive: true, optional: false });
-    steps.push(Step::Propagate { target: snap, kind: Propagation::Slave, recursive: true });
+    steps.push(Step::RemountReadOnly { target: libexec, noexec: false });
+    steps.push(Step::Bind { source: input.snap_mount_dir.clone(), target: inside(&input.snap_mount_dir), recursive: true, optional: false });
+    // Host mounts reach the snap, the snap's never the host.
+    steps.push(Step::Propagate { target: s.into(), kind: Propagation::Slave, recursive: true });
+    // The bidirectional ones stay shared with the host.
+    for (path, kind) in HOST_MOUNTS {
+        if *kind == HostKind::Bidirectional {
+            steps.push(Step::EnsureHostDir { path: (*path).into() });
+            steps.push(Step::Bind { source: (*path).into(), target: inside(path), recursive: true, optional: false });
+        }
+    }
+    // The base's files in the host's /etc (none within another), made
+    // slaves together.
+    for path in &input.etc_from_base {
+        steps.push(Step::Bind { source: format!("{}{path}", input.base_dir), target: inside(path), recursive: false, optional: false });
+    }
+    if !input.etc_from_base.is_empty() {
+        steps.push(Step::Propagate { target: inside("/etc"), kind: Propagation::Slave, recursive: true });
+    }
     // pivot_root needs put_old to be a private mount point under the new root.
     let hostfs = inside(HOSTFS);
     steps.push(Step::EnsureHostfs { path: HOSTFS.into() });
@@ -442,28 +453,24 @@ mod tests {
         ];
         for p in ["/dev", "/etc", "/home", "/root", "/proc", "/sys", "/tmp", "/var/snap", "/var/lib/snapd", "/var/tmp", "/run"] {
             want.push(format!("mount --rbind {p} {s}{p}"));
-            want.push(format!("mount --make-rslave {s}{p}"));
         }
-        for p in ["/lib/modules", "/lib/firmware", "/usr/src", "/var/log"] {
+        for p in ["/lib/modules", "/lib/firmware", "/usr/src", "/var/log", "/mnt", "/var/lib/extrausers"] {
             want.push(format!("mount --rbind {p} {s}{p}"));
-            want.push(format!("mount --make-rslave {s}{p}"));
         }
+        want.extend([
+            format!("mount --bind /usr/lib/confine {s}/usr/lib/snapd"),
+            format!("mount -o remount,bind,ro,nosuid,nodev {s}/usr/lib/snapd"),
+            format!("mount --rbind /snap {s}/snap"),
+            // One slave for all of them, before /run/netns is bound in /run.
+            format!("mount --make-rslave {s}"),
+        ]);
         for p in ["/media", "/run/netns"] {
             want.push(format!("mkdir -p -m 0755 {p}"));
             want.push(format!("mount --rbind {p} {s}{p}"));
         }
-        for p in ["/mnt", "/var/lib/extrausers"] {
-            want.push(format!("mount --rbind {p} {s}{p}"));
-            want.push(format!("mount --make-rslave {s}{p}"));
-        }
         want.extend([
             format!("mount --bind /snap/core/current/etc/nsswitch.conf {s}/etc/nsswitch.conf"),
-            format!("mount --make-slave {s}/etc/nsswitch.conf"),
-            format!("mount --bind /usr/lib/confine {s}/usr/lib/snapd"),
-            format!("mount -o remount,bind,ro,nosuid,nodev {s}/usr/lib/snapd"),
-            format!("mount --make-slave {s}/usr/lib/snapd"),
-            format!("mount --rbind /snap {s}/snap"),
-            format!("mount --make-rslave {s}/snap"),
+            format!("mount --make-rslave {s}/etc"),
             "mkdir -p -m 0755 /var/lib/snapd/hostfs".to_string(),
             format!("mount --bind {s}/var/lib/snapd/hostfs {s}/var/lib/snapd/hostfs"),
             format!("mount --make-private {s}/var/lib/snapd/hostfs"),
@@ -476,6 +483,41 @@ mod tests {
             "umount --lazy /var/lib/snapd/hostfs/proc".to_string(),
         ]);
         assert_eq!(got, want);
+    }
+
+    /// Mounts copied from the host or the base are peers of the host's
+    /// until made slaves: anything mounted at or below one of them then
+    /// would appear on the host too.
+    #[test]
+    fn nothing_is_mounted_below_a_mount_still_shared_with_the_host() {
+        let mut i = input();
+        i.base_entries.push(BaseEntry::Dir("srv".into()));
+        i.homedirs = vec!["/srv/home".into(), "/data/staff".into()];
+        i.etc_from_base = ETC_FROM_BASE.iter().map(|p| p.to_string()).collect();
+        let mut shared: Vec<String> = Vec::new();
+        for step in plan(&i) {
+            let target = match &step {
+                Step::PivotRoot { .. } => break,
+                Step::Bind { source, target, .. } if source == target => None,
+                Step::Bind { target, .. } | Step::BindFd { target, .. } => Some((target.clone(), true)),
+                Step::Tmpfs { target, .. } | Step::Farm(FarmStep { target, .. }) => Some((target.clone(), false)),
+                Step::Propagate { target, kind: Propagation::Slave | Propagation::Private, recursive } => {
+                    shared.retain(|m| !(m == target || (*recursive && is_within(m, target))));
+                    None
+                }
+                _ => None,
+            };
+            if let Some((target, is_shared)) = target {
+                let above: Vec<&String> = shared.iter().filter(|m| is_within(&target, m)).collect();
+                assert!(above.is_empty(), "{step} while {above:?} is shared with the host");
+                if is_shared {
+                    shared.push(target);
+                }
+            }
+        }
+        // Only the bidirectional ones stay shared.
+        let s = "/tmp/snap-private-tmp/snap.rootfs_X";
+        assert_eq!(shared, [format!("{s}/media"), format!("{s}/run/netns")]);
     }
 
     #[test]
@@ -533,7 +575,6 @@ mod tests {
                 format!("mount --bind /snap/core/current/srv/README {s}/srv/README"),
                 format!("mkdir -m 0755 {s}/srv/home"),
                 format!("mount --rbind /srv/home {s}/srv/home"),
-                format!("mount --make-rslave {s}/srv/home"),
             ]
         );
         let steps = plan(&{
@@ -565,9 +606,7 @@ mod tests {
                 format!("mkdir -m 0755 {s}/data/users"),
                 format!("mkdir -m 0755 {s}/data/users/staff"),
                 format!("mount --rbind /srv/home {s}/srv/home"),
-                format!("mount --make-rslave {s}/srv/home"),
                 format!("mount --rbind /data/users/staff {s}/data/users/staff"),
-                format!("mount --make-rslave {s}/data/users/staff"),
             ]
         );
     }
@@ -576,7 +615,7 @@ mod tests {
     fn a_home_directory_the_base_has_is_only_a_mount_point() {
         let s = "/tmp/snap-private-tmp/snap.rootfs_X";
         let got = added_by(&["/srv"], vec![]);
-        assert_eq!(got, [format!("mount --rbind /srv {s}/srv"), format!("mount --make-rslave {s}/srv")]);
+        assert_eq!(got, [format!("mount --rbind /srv {s}/srv")]);
         let mut i = input();
         i.base_entries.push(BaseEntry::Dir("srv".into()));
         i.homedirs = vec!["/srv".into()];
