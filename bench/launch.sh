@@ -7,8 +7,13 @@
 # nobody through `setpriv ... env -i ...`; the wrapper's cost is in every
 # line, so the tables also give each time minus the bare run's ("net"). Then
 # warm launches 0.2 s apart, as a user makes them (at most 50 runs). Prints
-# hyperfine's results and tables of ratios. Everything happens in a private mount and PID namespace with tmpfs
-# over /snap, /run/snapd, /var/lib/snapd and /tmp, so the host is untouched.
+# hyperfine's results and tables of ratios. hyperfine times all runs of one
+# command before the next, so on a busy machine a noisy spell lands on one
+# of them and moves its mean: each round therefore also times the same
+# launches interleaved, in a random order (bench/interleave.py), and prints
+# the medians of those, failed runs left out. Everything happens in a
+# private mount and PID namespace with tmpfs over /snap, /run/snapd,
+# /var/lib/snapd and /tmp, so the host is untouched.
 #   bench/launch.sh [RUNS]          (default 200 runs per command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +83,13 @@ hyperfine -N -i --runs $runs --warmup 5 --export-json $work/results-\$1.json \\
 	--prepare true --command-name "debian snap-confine, warm" "\$debian" \\
 	--prepare true --command-name "bwrap --unshare-all" "\$bwrap" \\
 	--prepare true --command-name "bare /bin/true" "\$bare"
+# The same launches interleaved, round by round (bench/interleave.py).
+python3 $PWD/bench/interleave.py $work/interleaved-\$1.json $runs \\
+	"ours, cold" "$libexec/snap-discard-ns ours" "\$ours" \\
+	"debian snap-confine, cold" "/usr/lib/snapd/snap-discard-ns debian" "\$debian" \\
+	"ours, warm" true "\$ours" \\
+	"debian snap-confine, warm" true "\$debian" \\
+	"bare /bin/true" true "\$bare"
 }
 echo "== started by root"
 round root
@@ -98,7 +110,7 @@ SCRIPT
 unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
 
 python3 - "$work" <<'PY'
-import json, sys
+import json, statistics, sys
 for who in ("root", "nobody"):
     print()
     print(open(f"{sys.argv[1]}/failures-{who}").read().strip())
@@ -116,6 +128,21 @@ for who in ("root", "nobody"):
     for kind, target in (("cold", 0.3), ("warm", 0.35)):
         o, d = f"ours, {kind}", f"debian snap-confine, {kind}"
         print(f"ours/debian {kind}: {ms(o) / ms(d):.2f}, net {net(o) / net(d):.2f}; the target for the net ratio is at most {target}")
+    # Interleaved: medians of the successful runs.
+    runs = json.load(open(f"{sys.argv[1]}/interleaved-{who}.json"))
+    med = lambda name: statistics.median(runs[name]["times"]) * 1e3
+    bare = med("bare /bin/true")
+    net = lambda name: med(name) - bare
+    print(f"\nStarted by {who}, interleaved ({len(runs['bare /bin/true']['times'])} rounds; medians of the runs that succeeded; net = median minus the bare run's)")
+    print("| command | failed runs | median (ms) | net (ms) | net / ours |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in runs:
+        ref = "ours, cold" if "cold" in name else "ours, warm"
+        nr = f"{net(name) / net(ref):.2f}x" if net(ref) > 0 else "-"
+        print(f"| {name} | {runs[name]['failures']} | {med(name):.2f} | {net(name):.2f} | {nr} |")
+    for kind, target in (("cold", 0.3), ("warm", 0.35)):
+        o, d = f"ours, {kind}", f"debian snap-confine, {kind}"
+        print(f"interleaved ours/debian {kind}: {med(o) / med(d):.2f}, net {net(o) / net(d):.2f}; the target for the net ratio is at most {target}")
 r = {x["command"]: x for x in json.load(open(f"{sys.argv[1]}/results-spaced.json"))["results"]}
 ms = lambda name: r[name]["mean"] * 1e3
 med = lambda name: r[name]["median"] * 1e3
