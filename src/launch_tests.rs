@@ -677,6 +677,32 @@ fn a_failed_mount_is_reported_as_the_command_and_nothing_is_preserved() {
     assert!(umount < rmdir);
 }
 
+/// A host directory refused half-way (as the launcher's AppArmor profile
+/// refuses one under a base's symlinked /var): /dev and the others bound
+/// before it are still peers of the host's, so the scratch tree is made a
+/// slave before it is unmounted, or an unmount below /dev would unmount the
+/// host's /dev/pts.
+#[test]
+fn a_failed_build_makes_its_mounts_slaves_before_unmounting_them() {
+    let s = "/tmp/snap-private-tmp/snap.rootfs_XXXXXX";
+    let sys = strict_system();
+    sys.fail("mount(/var/snap, ", Errno::EACCES);
+    assert!(strict(&sys).unwrap_err().to_string().starts_with(&format!("cannot perform operation: mount --rbind /var/snap {s}/var/snap")));
+    let calls = sys.calls();
+    let at = |want: &str| calls.iter().rposition(|c| c == want).unwrap_or_else(|| panic!("missing {want}:\n{calls:#?}"));
+    let failed = calls.iter().position(|c| c.starts_with("mount(/var/snap, ")).unwrap();
+    let slave = at(&format!("mount(-, {s}, -, MS_REC|MS_SLAVE, -)"));
+    let umount = at(&format!("umount({s}, lazy)"));
+    assert!(failed < slave && slave < umount && umount < at("unlinkat(snap.rootfs_XXXXXX, dir)"), "{calls:#?}");
+
+    // When they cannot be made slaves, nothing is unmounted: the mounts
+    // die with the namespace.
+    let sys = strict_system();
+    sys.fail(&format!("mount(-, {s}, -, MS_REC|MS_SLAVE"), Errno::EPERM);
+    assert!(strict(&sys).is_err());
+    assert!(!sys.calls().iter().any(|c| c.starts_with("umount(") || c.starts_with("unlinkat(snap.rootfs")), "{:#?}", sys.calls());
+}
+
 #[path = "launch_tests_cwd.rs"]
 mod cwd;
 #[path = "launch_tests_snapd.rs"]

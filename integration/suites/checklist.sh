@@ -642,12 +642,18 @@ r34() {
 	mount -t overlay -o lowerdir=/,upperdir=/var/tmp/bases/abs/upper,workdir=/var/tmp/bases/abs/work abs-1 /snap/abs/1 && ln -sfn 1 /snap/abs/current
 	mkdir -p /srv/var/snap && mount -t tmpfs host-srv /srv
 	fresh
+	local before after
+	before=$(cut -d' ' -f5 /proc/self/mountinfo | sort)
 	tries=1
 	out=$(in_scope snap.demo.tool as_nobody $L --base abs snap.demo.tool /bin/sh -c 'readlink /var; ls /var/snap >/dev/null && echo seen' 2>&1)
 	fresh
+	after=$(cut -d' ' -f5 /proc/self/mountinfo | sort)
 	[ "$(grep -c . /proc/self/mountinfo)" -gt 0 ] && [ -z "$(grep ' /srv/var' /proc/self/mountinfo)" ] && hits=1
 	umount /srv; umount /snap/abs/1; rm -rf /snap/abs
 	must [ $hits = $tries ] || { echo "a mount landed on the host's /srv/var"; return 1; }
+	# A launch refused half-way unmounts nothing of the host's either (the
+	# host's /dev/pts, below the /dev it had bound).
+	must [ "$before" = "$after" ] || { echo "the host's mount table changed:"; diff <(echo "$before") <(echo "$after"); return 1; }
 	# Either the mounts land inside the base (its /srv/var), or the
 	# launcher's AppArmor profile, which names the targets it may mount
 	# on, refuses them: both are safe.

@@ -10,9 +10,10 @@ pub mod tmp;
 
 use crate::debug::Debug;
 use crate::error::{Context, Error, Result};
-use crate::sys::{EntryKind, Sys};
+use crate::sys::{EntryKind, Source, Sys};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
+use nix::mount::MsFlags;
 use nix::sys::stat::Mode;
 use plan::{BaseDir, BaseEntry, PlanInput, ETC_FROM_BASE};
 use std::ffi::OsStr;
@@ -190,6 +191,15 @@ fn make_scratch<S: Sys>(sys: &S) -> Result<String> {
     Err(Error::because("create temporary directory for the root file system", "too many name clashes"))
 }
 
+/// `mount --make-rslave` of the scratch directory: what is mounted there
+/// then takes mount and unmount events from the host and sends none back.
+fn make_slaves<S: Sys>(sys: &S, scratch: &str) -> Result<()> {
+    let root = sys.root()?;
+    let fd = sys.open_in_root(root.as_fd(), scratch.trim_start_matches('/'), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    sys.mount(Source::None, fd.as_fd(), scratch, None, MsFlags::MS_SLAVE | MsFlags::MS_REC, None)
+        .map_err(|e| Error::errno(format!("perform operation: mount --make-rslave {scratch}"), e))
+}
+
 fn describe(libraries: &crate::gpu::Libraries) -> String {
     match libraries {
         crate::gpu::Libraries::Farms { rule, gl, gl32 } => format!(
@@ -241,15 +251,21 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, h
         // stays out of the host's namespace only because the private tmp
         // base is a private mount point (`ns::init_global`). Every mount on
         // the scratch directory goes all the same (as after the pivot on
-        // success), then the empty directory.
-        for _ in 0..8 {
-            if sys.umount(&scratch, true).is_err() {
-                break;
+        // success), then the empty directory. But until the plan makes
+        // them slaves, the mounts bound from the host and the base are
+        // peers of the host's, and an unmount below a peer unmounts the
+        // same on the host (`/dev/pts` below `/dev`): everything there is
+        // made a slave first, and nothing is unmounted if it cannot be.
+        if make_slaves(sys, &scratch).is_ok() {
+            for _ in 0..8 {
+                if sys.umount(&scratch, true).is_err() {
+                    break;
+                }
             }
-        }
-        if let Ok(dir) = tmp::open_private_tmp_base(sys) {
-            let name = scratch.rsplit('/').next().unwrap_or("");
-            let _ = sys.unlinkat(dir.as_fd(), OsStr::new(name), true);
+            if let Ok(dir) = tmp::open_private_tmp_base(sys) {
+                let name = scratch.rsplit('/').next().unwrap_or("");
+                let _ = sys.unlinkat(dir.as_fd(), OsStr::new(name), true);
+            }
         }
         return Err(e);
     }
