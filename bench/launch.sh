@@ -111,38 +111,42 @@ unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/r
 
 python3 - "$work" <<'PY'
 import json, statistics, sys
+
+
+def table(header, names, cells, t):
+    """Prints one row per command: its cells, its time net of the bare
+    run's (t gives each command's time in ms), and that against ours."""
+    net = lambda name: t(name) - t("bare /bin/true")
+    print("| command | " + " | ".join(header) + " | net (ms) | net / ours |")
+    print("| --- |" + " ---: |" * (len(header) + 2))
+    for name in names:
+        ref = "ours, cold" if "cold" in name else "ours, warm"
+        nr = f"{net(name) / net(ref):.2f}x" if net(ref) > 0 else "-"
+        print(f"| {name} | {' | '.join(cells(name))} | {net(name):.2f} | {nr} |")
+    return net
+
+
+def targets(label, t, net):
+    for kind, target in (("cold", 0.3), ("warm", 0.35)):
+        o, d = f"ours, {kind}", f"debian snap-confine, {kind}"
+        print(f"{label}ours/debian {kind}: {t(o) / t(d):.2f}, net {net(o) / net(d):.2f}; the target for the net ratio is at most {target}")
+
+
 for who in ("root", "nobody"):
     print()
     print(open(f"{sys.argv[1]}/failures-{who}").read().strip())
     r = {x["command"]: x for x in json.load(open(f"{sys.argv[1]}/results-{who}.json"))["results"]}
     ms = lambda name: r[name]["mean"] * 1e3
-    bare = ms("bare /bin/true")
-    net = lambda name: ms(name) - bare
+    ours = lambda name: ms("ours, cold" if "cold" in name else "ours, warm")
     print(f"\nStarted by {who} ({len(r['bare /bin/true']['times'])} runs each; net = mean minus the bare run)")
-    print("| command | mean (ms) | stddev (ms) | net (ms) | mean / ours | net / ours |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in r:
-        ref = "ours, cold" if "cold" in name else "ours, warm"
-        nr = f"{net(name) / net(ref):.2f}x" if net(ref) > 0 else "-"
-        print(f"| {name} | {ms(name):.2f} | {r[name]['stddev'] * 1e3:.2f} | {net(name):.2f} | {ms(name) / ms(ref):.2f}x | {nr} |")
-    for kind, target in (("cold", 0.3), ("warm", 0.35)):
-        o, d = f"ours, {kind}", f"debian snap-confine, {kind}"
-        print(f"ours/debian {kind}: {ms(o) / ms(d):.2f}, net {net(o) / net(d):.2f}; the target for the net ratio is at most {target}")
+    cells = lambda name: [f"{ms(name):.2f}", f"{r[name]['stddev'] * 1e3:.2f}", f"{ms(name) / ours(name):.2f}x"]
+    targets("", ms, table(["mean (ms)", "stddev (ms)", "mean / ours"], r, cells, ms))
     # Interleaved: medians of the successful runs.
     runs = json.load(open(f"{sys.argv[1]}/interleaved-{who}.json"))
     med = lambda name: statistics.median(runs[name]["times"]) * 1e3
-    bare = med("bare /bin/true")
-    net = lambda name: med(name) - bare
     print(f"\nStarted by {who}, interleaved ({len(runs['bare /bin/true']['times'])} rounds; medians of the runs that succeeded; net = median minus the bare run's)")
-    print("| command | failed runs | median (ms) | net (ms) | net / ours |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name in runs:
-        ref = "ours, cold" if "cold" in name else "ours, warm"
-        nr = f"{net(name) / net(ref):.2f}x" if net(ref) > 0 else "-"
-        print(f"| {name} | {runs[name]['failures']} | {med(name):.2f} | {net(name):.2f} | {nr} |")
-    for kind, target in (("cold", 0.3), ("warm", 0.35)):
-        o, d = f"ours, {kind}", f"debian snap-confine, {kind}"
-        print(f"interleaved ours/debian {kind}: {med(o) / med(d):.2f}, net {net(o) / net(d):.2f}; the target for the net ratio is at most {target}")
+    cells = lambda name: [str(runs[name]["failures"]), f"{med(name):.2f}"]
+    targets("interleaved ", med, table(["failed runs", "median (ms)"], runs, cells, med))
 r = {x["command"]: x for x in json.load(open(f"{sys.argv[1]}/results-spaced.json"))["results"]}
 ms = lambda name: r[name]["mean"] * 1e3
 med = lambda name: r[name]["median"] * 1e3
