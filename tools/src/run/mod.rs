@@ -154,10 +154,19 @@ fn make_user_dirs(home: &str, instance: &str, rev: &str) -> Result<(), Error> {
     mkdir(&top.join(instance).join("common"), 0o755)?;
     let current = top.join(instance).join("current");
     if std::fs::read_link(&current).map(|r| r != Path::new(rev)).unwrap_or(true) {
-        let tmp = top.join(instance).join(".current.new");
+        // A new link renamed over the old, under a name of this call's own:
+        // two commands of the snap started at once after a refresh both
+        // update the link, and a shared name would let one take the
+        // other's away before its rename.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = top.join(instance).join(format!(".current.{}.{n}", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         std::os::unix::fs::symlink(rev, &tmp).map_err(|e| err(format!("cannot create {}: {e}", tmp.display())))?;
-        std::fs::rename(&tmp, &current).map_err(|e| err(format!("cannot update {}: {e}", current.display())))?;
+        if let Err(e) = std::fs::rename(&tmp, &current) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(format!("cannot update {}: {e}", current.display())));
+        }
     }
     Ok(())
 }

@@ -72,3 +72,28 @@ fn a_home_outside_home_needs_homedirs() {
     launch(root.path(), &caller, &["snap-run", "hello"]).unwrap();
     assert!(home.path().join("snap/hello/x3").is_dir());
 }
+
+/// Two commands of a snap started at once after a refresh both point
+/// `~/snap/<snap>/current` at the new revision: neither fails, and no
+/// temporary link is left behind.
+#[test]
+fn commands_started_at_once_after_a_refresh_all_update_the_current_link() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_string_lossy().into_owned();
+    let current = home.path().join("snap/hello/current");
+    for round in 0..200 {
+        make_user_dirs(&h, "hello", "x1").unwrap();
+        assert_eq!(std::fs::read_link(&current).unwrap(), Path::new("x1"));
+        let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..4).map(|_| s.spawn(|| make_user_dirs(&h, "hello", "x2"))).collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for r in results {
+            assert!(r.is_ok(), "round {round}: {:?}", r.err().map(|e| e.0));
+        }
+        assert_eq!(std::fs::read_link(&current).unwrap(), Path::new("x2"));
+    }
+    let mut left: Vec<String> = std::fs::read_dir(home.path().join("snap/hello")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["common", "current", "x1", "x2"]);
+}
