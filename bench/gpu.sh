@@ -22,6 +22,7 @@
 # overlay over the multiarch directories), so the host is untouched.
 #   bench/gpu.sh [RUNS]          (default 200 runs per command)
 set -euo pipefail
+source "$(dirname "$0")/private-ns.sh"
 cd "$(dirname "$0")/.."
 runs=${1:-200}
 libexec=${CONFINE_LIBEXECDIR:-/usr/lib/confine}
@@ -99,7 +100,7 @@ for i in \$(seq $runs); do
 	done
 done
 SCRIPT
-unshare -m -p -f --mount-proc --propagation private bash "$work/run.sh"
+in_private_ns "$work/run.sh"
 python3 - "$work/results.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}

@@ -16,6 +16,7 @@
 # /var/lib/snapd and /tmp, so the host is untouched.
 #   bench/launch.sh [RUNS]          (default 200 runs per command)
 set -euo pipefail
+source "$(dirname "$0")/private-ns.sh"
 cd "$(dirname "$0")/.."
 runs=${1:-200}
 spaced_runs=$(( runs < 50 ? runs : 50 ))
@@ -107,7 +108,7 @@ hyperfine -N -i --runs $spaced_runs --warmup 2 --export-json $work/results-space
 	--prepare "sleep 0.2" --command-name "debian snap-confine, warm" "\$debian" \\
 	--prepare "sleep 0.2" --command-name "bare /bin/true" "env SNAP_INSTANCE_NAME=none /bin/true"
 SCRIPT
-unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
+in_private_ns "$work/run.sh"
 
 python3 - "$work" <<'PY'
 import json, statistics, sys

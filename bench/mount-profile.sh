@@ -22,6 +22,7 @@
 # writes, so the host is untouched. As root, after `make install examples`.
 #   bench/mount-profile.sh [RUNS]          (default 100 runs per command)
 set -euo pipefail
+source "$(dirname "$0")/private-ns.sh"
 cd "$(dirname "$0")/.."
 runs=${1:-100}
 libexec=${CONFINE_LIBEXECDIR:-/usr/lib/confine}
@@ -166,7 +167,7 @@ for d in /etc /snap/debian12/x1/usr /snap/debian12/x1/usr/share /snap/debian12/x
 done | tee $work/floor.md
 awk -F'|' '{ n += \$3; t += \$4 } END { printf "| all | %d | %.3f ms | |\\n", n, t }' $work/floor.md
 SCRIPT
-unshare --pid --fork --mount-proc --mount --propagation private -- bash "$work/run.sh"
+in_private_ns "$work/run.sh"
 
 python3 - "$work" <<'PY'
 import json, os, sys

@@ -272,9 +272,9 @@ fn join_or_build<S: Sys>(
     init_global(sys, proc, true, instances::enabled(sys), debug)?;
     debug.step("set up the global mount state");
     let ns_dir = open_ns_dir()?;
-    // The current profile starts with the tmpfs root, so snap-update-ns
+    // The current profile starts with a tmpfs root, so snap-update-ns
     // (snapd's, since 2.57.6, and ours) keeps it and may write in it.
-    preserve::write_rootfs_profile(sys, ns_dir.as_fd(), instance)?;
+    preserve::write_rootfs_profile(sys, ns_dir.as_fd(), instance, rootfs::plan::Root::for_homedirs(&setup.homedirs))?;
     let built = build(sys, proc, original.as_fd(), instance, base, setup, debug)
         .and_then(|()| {
             let new_ns = sys.open_ns(proc, None, "mnt")?;

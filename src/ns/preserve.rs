@@ -7,6 +7,7 @@
 //! practice: the launcher) can have put it there.
 
 use crate::error::{Context, Error, Result};
+use crate::rootfs::plan::Root;
 use crate::rootfs::Base;
 use crate::sys::{Proc, Source, Sys};
 use nix::errno::Errno;
@@ -33,16 +34,22 @@ pub fn fstab_file(instance: &str) -> String {
     format!("snap.{instance}.fstab")
 }
 
-/// The first entry of every current profile: the root is the launcher's
-/// tmpfs (snap-confine 2.59 and later write the same line, and
+/// The first entry of the current profile of a namespace whose root is the
+/// launcher's tmpfs (snap-confine 2.59 and later write the same line, and
 /// snap-update-ns since 2.57.6 keeps such an entry and may create mount
 /// points in that tmpfs).
 pub const ROOTFS_ENTRY: &str = "tmpfs / tmpfs x-snapd.origin=rootfs 0 0\n";
 
 /// Starts the current profile of a namespace being built (root-owned 0644,
-/// replacing any stale one).
-pub fn write_rootfs_profile<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str) -> Result<()> {
-    write_whole(sys, ns_dir, &fstab_file(instance), ROOTFS_ENTRY)
+/// replacing any stale one): [`ROOTFS_ENTRY`] for a tmpfs root, empty
+/// when the root is the base itself (snap-update-ns then treats `/` as the
+/// read-only base it is, as under snap-confine 2.57.6).
+pub fn write_rootfs_profile<S: Sys>(sys: &S, ns_dir: BorrowedFd<'_>, instance: &str, root: Root) -> Result<()> {
+    let content = match root {
+        Root::Tmpfs => ROOTFS_ENTRY,
+        Root::Base => "",
+    };
+    write_whole(sys, ns_dir, &fstab_file(instance), content)
 }
 
 /// Removes the current profile of a namespace that was not preserved

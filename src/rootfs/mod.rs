@@ -15,7 +15,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
 use nix::sys::stat::Mode;
-use plan::{BaseDir, BaseEntry, PlanInput, ETC_FROM_BASE};
+use plan::{BaseDir, BaseEntry, PlanInput, Root, ETC_FROM_BASE};
 use std::ffi::OsStr;
 use std::os::fd::AsFd;
 
@@ -230,10 +230,13 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, h
         }
         None => Vec::new(),
     };
-    let base_entries = list_base(sys, base, "")?;
+    let root = Root::for_homedirs(homedirs);
+    // Only a tmpfs root is made from the base's listing.
+    let base_entries = if root == Root::Tmpfs { list_base(sys, base, "")? } else { Vec::new() };
     let base_dirs = base_dirs_for(sys, base, &base_entries, homedirs)?;
     let input = PlanInput {
         base_dir: base.dir(),
+        root,
         base_entries,
         scratch: scratch.clone(),
         launcher_dir: launcher_dir.to_string(),
@@ -244,7 +247,11 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, h
         base_dirs,
     };
     let steps = plan::plan(&input);
-    debug.say(format_args!("building the root filesystem from {} in {scratch} ({} steps)", base.dir(), steps.len()));
+    let kind = match root {
+        Root::Base => "the base bound whole",
+        Root::Tmpfs => "a tmpfs holding the base's entries",
+    };
+    debug.say(format_args!("building the root filesystem from {} in {scratch}: {kind} ({} steps)", base.dir(), steps.len()));
     if let Err(e) = apply::apply(sys, &steps, Some(&scratch)) {
         // Best effort: the mounts die with the namespace. The bind of the
         // scratch directory onto itself was made while `/` was shared; it

@@ -3,10 +3,10 @@
 //! directory into the snap's root filesystem. Pure: nothing here touches the
 //! system, so the plan is tested as data. [`super::apply`] carries it out.
 //!
-//! The list of host directories follows snap-confine: a tmpfs root holding
-//! a copy of the base's top-level entries, the host directories bound over
-//! it (recursive binds made slaves, so mounts on the host reach the snap but
-//! not the other way round, except the two bidirectional ones), the
+//! The list of host directories follows snap-confine: the base bound at the
+//! root (see [`Root`]), the host directories bound over it (recursive
+//! binds made slaves, so mounts on the host reach the snap but not the
+//! other way round, except the two bidirectional ones), the
 //! launcher's directory at `/usr/lib/snapd`, `/snap`, a few files of `/etc`
 //! taken back from the base, and the old root moved to
 //! `/var/lib/snapd/hostfs` by `pivot_root`. snap-confine makes each bind a
@@ -16,8 +16,8 @@
 //! the same propagation in the end). The bidirectional ones come after it.
 //!
 //! Home directories outside `/home` (snapd's `homedirs`) are bound from the
-//! host after the host directories. Their mount points are made in the
-//! tmpfs root: each directory of the base on the way to one (`/srv` for
+//! host after the host directories. Their mount points are made in a tmpfs
+//! root: each directory of the base on the way to one (`/srv` for
 //! `/srv/home`) is rebuilt there entry by entry, as the root itself is,
 //! instead of being bound whole from the (read-only) base.
 
@@ -200,6 +200,32 @@ pub const ETC_FROM_BASE: &[&str] = &["/etc/alternatives", "/etc/nsswitch.conf", 
 /// Where the old root ends up after `pivot_root`.
 pub const HOSTFS: &str = "/var/lib/snapd/hostfs";
 
+/// What the root of the snap's namespace is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// The base itself, bound whole (recursively), as snap-confine 2.57.6
+    /// does: one mount, and a root nobody can write (a squashfs). The base
+    /// has every mount point the plan needs (a base without one fails the
+    /// same way in either kind of root).
+    Base,
+    /// A tmpfs holding each top-level entry of the base, bound from it one
+    /// by one, as snap-confine does since 2.59: there the mount points of
+    /// home directories outside `/home`, which the base lacks, can be made.
+    Tmpfs,
+}
+
+impl Root {
+    /// The base itself unless home directories must be bound outside
+    /// `/home` (snapd's `homedirs`).
+    pub fn for_homedirs(homedirs: &[String]) -> Root {
+        if homedirs.is_empty() {
+            Root::Base
+        } else {
+            Root::Tmpfs
+        }
+    }
+}
+
 /// One top-level entry of the base snap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BaseEntry {
@@ -213,7 +239,9 @@ pub enum BaseEntry {
 pub struct PlanInput {
     /// The base's root, e.g. `/snap/core/current`.
     pub base_dir: String,
-    /// The base's top-level entries.
+    /// What the root is.
+    pub root: Root,
+    /// The base's top-level entries (used for a tmpfs root only).
     pub base_entries: Vec<BaseEntry>,
     /// The scratch directory that becomes `/`.
     pub scratch: String,
@@ -321,25 +349,32 @@ pub fn plan(input: &PlanInput) -> Vec<Step> {
         // binds cannot copy it into itself.
         Step::Bind { source: s.into(), target: s.into(), recursive: false, optional: false },
         Step::Propagate { target: s.into(), kind: Propagation::Unbindable, recursive: false },
-        Step::Tmpfs { target: s.into(), data: "uid=0,gid=0".into() },
-        Step::Chmod { path: s.into(), mode: 0o755 },
     ];
-    let mut made = Vec::new();
-    replicate(input, "", &input.base_entries, &mut made, &mut steps);
-    // The rest of each home directory's mount point, where the base has
-    // nothing: in the tmpfs root or a directory rebuilt in it.
-    for home in &input.homedirs {
-        let mut path = String::new();
-        for part in home.split('/').filter(|p| !p.is_empty()) {
-            path.push('/');
-            path.push_str(part);
-            if !made.contains(&path) {
-                steps.push(Step::Mkdir { path: inside(&path), mode: 0o755 });
-                made.push(path.clone());
+    match input.root {
+        Root::Base => {
+            steps.push(Step::Bind { source: input.base_dir.clone(), target: s.into(), recursive: true, optional: false });
+        }
+        Root::Tmpfs => {
+            steps.push(Step::Tmpfs { target: s.into(), data: "uid=0,gid=0".into() });
+            steps.push(Step::Chmod { path: s.into(), mode: 0o755 });
+            let mut made = Vec::new();
+            replicate(input, "", &input.base_entries, &mut made, &mut steps);
+            // The rest of each home directory's mount point, where the base
+            // has nothing: in the tmpfs root or a directory rebuilt in it.
+            for home in &input.homedirs {
+                let mut path = String::new();
+                for part in home.split('/').filter(|p| !p.is_empty()) {
+                    path.push('/');
+                    path.push_str(part);
+                    if !made.contains(&path) {
+                        steps.push(Step::Mkdir { path: inside(&path), mode: 0o755 });
+                        made.push(path.clone());
+                    }
+                }
             }
         }
     }
-    // The base's binds are slaves before anything is mounted below them
+    // The base's bind(s) are slaves before anything is mounted below them
     // (/lib/modules, /usr/src, /var/log): a mount below a shared one would
     // propagate to the base on the host.
     steps.push(Step::Propagate { target: s.into(), kind: Propagation::Slave, recursive: true });
@@ -407,6 +442,7 @@ mod tests {
     fn input() -> PlanInput {
         PlanInput {
             base_dir: "/snap/core/current".into(),
+            root: Root::Tmpfs,
             base_entries: vec![
                 BaseEntry::Dir("bin".into()),
                 BaseEntry::Dir("dev".into()),
@@ -483,6 +519,30 @@ mod tests {
             "umount --lazy /var/lib/snapd/hostfs/proc".to_string(),
         ]);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_base_is_bound_whole_unless_home_directories_need_a_tmpfs_root() {
+        assert_eq!(Root::for_homedirs(&[]), Root::Base);
+        assert_eq!(Root::for_homedirs(&["/srv/home".to_string()]), Root::Tmpfs);
+        let s = "/tmp/snap-private-tmp/snap.rootfs_X";
+        let lines = |root| -> Vec<String> { plan(&PlanInput { root, ..input() }).iter().map(|s| s.to_string()).collect() };
+        let (whole, tmpfs) = (lines(Root::Base), lines(Root::Tmpfs));
+        let slave = format!("mount --make-rslave {s}");
+        let first_slave = |l: &[String]| l.iter().position(|x| *x == slave).unwrap();
+        assert_eq!(
+            whole[..=first_slave(&whole)],
+            [
+                "mount --make-rshared /".to_string(),
+                format!("mount --bind {s} {s}"),
+                format!("mount --make-unbindable {s}"),
+                format!("mount --rbind /snap/core/current {s}"),
+                slave.clone(),
+            ]
+        );
+        // From there on, the same steps: the host's directories over the
+        // base's own mount points.
+        assert_eq!(whole[first_slave(&whole)..], tmpfs[first_slave(&tmpfs)..]);
     }
 
     /// Mounts copied from the host or the base are peers of the host's
