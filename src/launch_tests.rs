@@ -328,7 +328,7 @@ fn the_private_tmp_base_becomes_a_private_mount_point_once() {
 }
 
 #[test]
-fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
+fn strict_cold_launch_builds_preserves_and_joins_the_snaps_namespace() {
     let sys = strict_system();
     assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
     let calls = ns_calls(&sys);
@@ -361,15 +361,15 @@ fn strict_cold_launch_builds_preserves_and_enters_a_command_namespace() {
         "umount(/var/lib/snapd/hostfs/proc, lazy)".to_string(),
         "mount(fd, /tmp, -, MS_BIND, -)".to_string(),
         "mount(-, /tmp, -, MS_PRIVATE, -)".to_string(),
+        // The snap's own devpts, shared by its commands (as snap-confine).
+        "mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)".to_string(),
+        "mount(fd, /dev/ptmx, -, MS_BIND, -)".to_string(),
         "mount(-, /, -, MS_REC|MS_SHARED, -)".to_string(),
         "open_ns(self, mnt)".to_string(),
         "setns(CLONE_NEWNS)".to_string(),
         "mount(fd, /run/snapd/ns/demo.mnt, -, MS_BIND, -)".to_string(),
+        // No namespace of the command's own: no mount profile of the caller.
         "setns(CLONE_NEWNS)".to_string(),
-        "unshare(CLONE_NEWNS)".to_string(),
-        "mount(-, /, -, MS_REC|MS_SLAVE, -)".to_string(),
-        "mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)".to_string(),
-        "mount(fd, /dev/ptmx, -, MS_BIND, -)".to_string(),
     ];
     assert_eq!(calls[calls.len() - want_suffix.len()..], want_suffix, "{calls:#?}");
     // The host's directories are bound over the base's, the launcher's
@@ -479,6 +479,34 @@ fn a_namespace_built_from_another_base_is_discarded() {
     let build = calls.iter().position(|c| c.starts_with("mkdirat(snap.rootfs")).expect("rebuilt");
     assert!(discard < build);
     assert_eq!(std::fs::read_to_string(sys.path("/run/snapd/ns/snap.demo.info")).unwrap(), "base-snap-name=core\n");
+}
+
+#[test]
+fn a_command_stays_in_the_snaps_namespace_with_its_devpts() {
+    let sys = system_with_preserved_ns("core");
+    // The snap's namespace has a devpts instance of its own.
+    sys.dir("/dev/pts", 0o755);
+    sys.joined_pts_dev.set(Some(0xbeef));
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = sys.calls();
+    assert!(calls.contains(&"setns(CLONE_NEWNS)".to_string()), "{calls:#?}");
+    assert!(!calls.iter().any(|c| c.starts_with("unshare") || c.starts_with("mount(")), "{calls:#?}");
+}
+
+#[test]
+fn a_namespace_showing_the_hosts_devpts_gives_the_command_its_own() {
+    // Preserved before the launcher mounted a devpts in the snap's
+    // namespace: /dev/pts there is the host's.
+    let sys = system_with_preserved_ns("core");
+    sys.dir("/dev/pts", 0o755);
+    assert_eq!(strict(&sys).unwrap_err().to_string(), EXEC_RECORDED);
+    let calls = sys.calls();
+    let at = |want: &str| calls.iter().position(|c| c == want).unwrap_or_else(|| panic!("missing {want}:\n{calls:#?}"));
+    let joined = at("setns(CLONE_NEWNS)");
+    let unshared = at("unshare(CLONE_NEWNS)");
+    let devpts = at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)");
+    assert!(joined < unshared && unshared < at("mount(-, /, -, MS_REC|MS_SLAVE, -)") && unshared < devpts && devpts < at("mount(fd, /dev/ptmx, -, MS_BIND, -)"));
+    assert!(devpts < calls.iter().position(|c| c.starts_with("execve")).unwrap());
 }
 
 /// A system with a preserved namespace of demo and `homedirs=/srv/home`.

@@ -32,15 +32,20 @@ fn strict_cold_launch_applies_the_mount_profiles_like_snap_confine() {
     let user = at(&format!(
         "run_tool({tool}, [snap-update-ns --from-snap-confine --user-mounts demo], [SNAPD_DEBUG=0 XDG_RUNTIME_DIR=/run/user/1000/snap.demo], -, real ids 1000:1000)"
     ));
-    // The snap's profile: in the built namespace, its /tmp in place,
-    // before it is made shared and preserved.
+    // The snap's profile: in the built namespace, its /tmp and devpts in
+    // place, before it is made shared and preserved.
     assert!(at("mount(-, /tmp, -, MS_PRIVATE, -)") < system);
+    assert!(at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)") < system);
     let shared = calls.iter().rposition(|c| c == "mount(-, /, -, MS_REC|MS_SHARED, -)").unwrap();
     assert!(system < shared);
     assert!(system < at("mount(fd, /run/snapd/ns/demo.mnt, -, MS_BIND, -)"));
-    // The caller's: in the command's own namespace, before its devpts.
+    // The caller's: in the command's own namespace, made a slave of the
+    // snap's after it was preserved; it needs no devpts of its own.
     let slave = calls.iter().rposition(|c| c == "mount(-, /, -, MS_REC|MS_SLAVE, -)").unwrap();
-    assert!(slave < user && user < at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)"));
+    let preserved = at("mount(fd, /run/snapd/ns/demo.mnt, -, MS_BIND, -)");
+    let unshared = calls.iter().rposition(|c| c == "unshare(CLONE_NEWNS)").unwrap();
+    assert!(preserved < unshared && unshared < slave && slave < user);
+    assert_eq!(calls.iter().filter(|c| c.starts_with("mount(devpts")).count(), 1, "{calls:#?}");
     // Both while the ids are still the setup's (effective root), never
     // after the filter or the label.
     assert!(user < at("setresuid(1000,1000,1000)"));
@@ -56,13 +61,13 @@ fn with_our_snap_update_ns_the_callers_profile_starts_no_process() {
     assert_eq!(tools.len(), 1, "only the snap's profile starts the tool: {tools:#?}");
     assert!(!tools[0].contains("--user-mounts"));
     let at = |want: &str| calls.iter().position(|c| c == want).unwrap_or_else(|| panic!("no {want}: {calls:#?}"));
-    // The caller's profile, as the caller, in the command's own namespace
-    // before its devpts, and the setup's privileges back before the rest.
+    // The caller's profile, as the caller, in the command's own namespace,
+    // and the setup's privileges back before the rest.
     let slave = calls.iter().rposition(|c| c == "mount(-, /, -, MS_REC|MS_SLAVE, -)").unwrap();
     let as_caller = at("set_fs_ids(1000,1000)");
     let back = at("set_fs_ids(0,0)");
+    assert!(at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)") < slave);
     assert!(slave < as_caller && as_caller < back);
-    assert!(back < at("mount(devpts, /dev/pts, devpts, 0, newinstance,ptmxmode=0666,mode=0620,gid=5)"));
     assert!(back < at("setresuid(1000,1000,1000)"));
 }
 

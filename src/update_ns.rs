@@ -216,6 +216,17 @@ pub fn apply<S: Sys>(sys: &S, proc: &Proc, tool: Option<&Tool>, call: &ToolCall,
     }
 }
 
+/// The caller's profile, when there is one with entries: only then does a
+/// command need a namespace of its own for it.
+pub fn user_call<'a, S: Sys>(sys: &S, calls: &'a Calls, debug: &Debug) -> Result<Option<&'a ToolCall>> {
+    let Some(call) = &calls.user else { return Ok(None) };
+    if has_entries(sys, &call.profile)? {
+        return Ok(Some(call));
+    }
+    debug.say(format_args!("{} is missing or empty: nothing to apply", call.profile));
+    Ok(None)
+}
+
 /// Applies the caller's profile `call` in the command's namespace (we are
 /// in it, with the snap's lock held): in this process when `tool` is ours,
 /// else by running it as [`apply`] does.

@@ -1,6 +1,6 @@
 //! Strict confinement through the installed setuid launcher, started by
 //! `nobody`: the snap's mount namespace built from its base, preserved and
-//! shared by later commands, the per-snap /tmp, the per-command devpts,
+//! shared by later commands, the per-snap /tmp, the snap's own devpts,
 //! staleness, locking under load, and launches killed half-way.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -54,6 +54,33 @@ fn devpts_is_a_new_instance_with_the_expected_options() {
     // Only the new instance's ptmx: no host terminal is reachable by name.
     let listing: Vec<&str> = r.stdout.lines().filter(|l| !l.contains(' ') && !l.contains(':')).collect();
     assert_eq!(listing, ["ptmx"], "{r:#?}");
+}
+
+/// The devpts instance is the snap namespace's, shared by its commands; a
+/// namespace that shows the host's (preserved before the launcher mounted
+/// one there: made here by unmounting it) gives each command its own.
+#[test]
+fn commands_share_the_snaps_devpts_and_never_see_the_hosts() {
+    let list = "$L snap.demo.tool /bin/sh -c 'stat -c %d /dev/pts; ls /dev/pts | tr \"\\n\" \" \"; echo'";
+    let r = scene().run_by_root().run(&format!(
+        "export SNAP_INSTANCE_NAME=demo; {list}; {list}; \
+         nsenter --mount=/run/snapd/ns/demo.mnt umount /dev/ptmx /dev/pts && stat -c %d /dev/pts && {list}; \
+         nsenter --mount=/run/snapd/ns/demo.mnt stat -c %d /dev/pts"
+    ));
+    r.ok();
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 8, "{r:#?}");
+    // Two commands: the same instance, with nothing but its ptmx.
+    assert_eq!((lines[0], lines[1].trim()), (lines[2], "ptmx"), "{r:#?}");
+    assert_eq!(lines[3].trim(), "ptmx", "{r:#?}");
+    // Without it, the snap's namespace shows the host's; the command still
+    // gets an instance of its own, not the host's, and the snap's namespace
+    // is left as it was.
+    let host = lines[4];
+    assert_ne!(lines[0], host, "{r:#?}");
+    assert_ne!(lines[5], host, "{r:#?}");
+    assert_eq!(lines[6].trim(), "ptmx", "{r:#?}");
+    assert_eq!(lines[7], host, "{r:#?}");
 }
 
 #[test]

@@ -556,7 +556,7 @@ r27() {
 	out=$(nobody $L snap.demo.tool /bin/sh -c 'grep " /dev/pts " /proc/self/mountinfo | tail -1; ls /dev/pts; readlink -f /dev/ptmx; stat -c %t:%T /dev/ptmx /dev/pts/ptmx')
 	must grep -q "devpts devpts rw,gid=5,mode=620,ptmxmode=666" <<<"$out" && must [ "$(sed -n 2p <<<"$out")" = ptmx ] || { echo "$out"; return 1; }
 }
-row 27 "only the command's own devpts instance is visible" r27
+row 27 "only the snap's own devpts instance is visible" r27
 
 r28() {
 	local out

@@ -56,7 +56,7 @@ expect_line "later commands join the preserved namespace" "$out" "1"
 out=$(SNAP_INSTANCE_NAME=other as_nobody $L snap.other.app /bin/grep -c marker-of-demo /proc/self/mountinfo)
 expect_line "another snap's namespace is another" "$out" "0"
 
-# 3. devpts: a new instance per command, /dev/ptmx bound to it.
+# 3. devpts: a new instance in the snap's namespace, /dev/ptmx bound to it.
 out=$(as_nobody $L snap.demo.tool /bin/sh -c 'grep " /dev/pts " /proc/self/mountinfo | tail -1; ls /dev/pts')
 expect_text "devpts has the expected options" "$out" "devpts devpts rw,gid=5,mode=620,ptmxmode=666"
 expect_line "only the new instance's ptmx is listed" "$(tail -n1 <<<"$out")" "ptmx"

@@ -1,8 +1,8 @@
 //! The snap's mount namespace: built once from the base snap, with the
 //! snap's mount profile applied by `snap-update-ns`, preserved under
-//! `/run/snapd/ns`, joined by later commands of the same snap; then a
-//! namespace of the command's own, with the caller's mount profile and its
-//! own devpts.
+//! `/run/snapd/ns`, joined by later commands of the same snap, with a
+//! devpts instance of its own; then, where the caller has a mount profile,
+//! a namespace of the command's own for it.
 
 pub mod fixups;
 pub mod instances;
@@ -324,22 +324,35 @@ fn build<S: Sys>(
     propagate(sys, "/", MsFlags::MS_SHARED | MsFlags::MS_REC, "--make-rshared")
 }
 
-/// This command's own namespace: its devpts, the caller's mount profile
-/// (applied by the launcher itself when the `snap-update-ns` next to it is
-/// ours) and anything mounted later stay here, never in the shared
-/// namespace.
-fn enter_command_ns<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, setup: &Setup<'_>, debug: &Debug) -> Result<()> {
+/// The command's own namespace, where one is needed: for the caller's
+/// mount profile (applied by the launcher itself when the `snap-update-ns`
+/// next to it is ours), which must stay out of the shared namespace, and
+/// for a devpts of its own when the preserved namespace it joined shows
+/// the host's (`own_devpts`: one preserved before the launcher mounted a
+/// devpts instance in the snap's namespace). Otherwise the command stays in
+/// the snap's namespace, as under snap-confine: a copy of every mount of
+/// it (made here, and torn down when the command ends) is what the
+/// namespace would cost.
+fn enter_command_ns<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, setup: &Setup<'_>, own_devpts: bool, debug: &Debug) -> Result<()> {
+    let user = update_ns::user_call(sys, setup.calls, debug)?;
+    if user.is_none() && !own_devpts {
+        return Ok(());
+    }
     sys.unshare_mount_ns()?;
     propagate(sys, "/", MsFlags::MS_SLAVE | MsFlags::MS_REC, "--make-rslave")?;
-    if let Some(user) = &setup.calls.user {
+    if let Some(user) = user {
         update_ns::apply_user(sys, proc, setup.tool.as_ref(), user, &inv.instance, debug)?;
     }
-    devpts::setup(sys)
+    if own_devpts {
+        debug.say("the snap's namespace shows the host's devpts: the command gets one of its own");
+        devpts::setup(sys)?;
+    }
+    Ok(())
 }
 
 /// The strict sandbox: the device cgroup set up, the snap's namespace
-/// (joined or built), the command's own namespace with the caller's mount
-/// profile and a new devpts, then on cgroup v1 the moves into the device
+/// (joined or built, with a devpts instance of its own), the command's own
+/// namespace where it needs one, then on cgroup v1 the moves into the device
 /// and freezer cgroups, one right after the other (see
 /// [`cgroup::Joining`]). `launcher_dir` is the directory
 /// the launcher runs from (bound at `/usr/lib/snapd`, and where
@@ -360,6 +373,8 @@ pub fn enter<S: Sys>(
     let homedirs = rootfs::homedirs::read(sys, debug)?;
     let setup = Setup { launcher_dir, tool: update_ns::open_tool(sys, launcher_dir)?, calls, homedirs };
     let instance = inv.instance.as_str();
+    // The host's devpts, to tell it from the snap namespace's own.
+    let host_pts = devpts::device(sys);
     let _lock: Lock = lock::acquire(sys, proc, instance, debug)?;
     check_not_removed(sys, instance)?;
     let base = rootfs::locate_base(sys, &inv.base)?;
@@ -370,8 +385,9 @@ pub fn enter<S: Sys>(
     let reached = join_or_build(sys, proc, inv, &base, &setup, debug)?;
     debug.step(if reached == Reached::Joined { "join the snap's mount namespace" } else { "build the snap's mount namespace" });
     fixups::apply(sys, debug)?;
+    let own_devpts = reached == Reached::Joined && devpts::device(sys) == host_pts;
     // Under the lock: snap-update-ns --from-snap-confine checks it is held.
-    enter_command_ns(sys, proc, inv, &setup, debug)?;
+    enter_command_ns(sys, proc, inv, &setup, own_devpts, debug)?;
     debug.step("set up the command's namespace");
     // Under the lock, after every snap-update-ns (see cgroup::Joining).
     joining.finish(sys, debug)?;

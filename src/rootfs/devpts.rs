@@ -1,5 +1,6 @@
-//! A new devpts instance for each command: the app sees its own pseudo
-//! terminals only, never the host's (its inherited stdio still works).
+//! A new devpts instance for the snap's namespace, as snap-confine mounts
+//! it: the snap's commands see their own pseudo terminals only, never the
+//! host's (their inherited stdio still works).
 
 use crate::error::{Context, Error, Result};
 use crate::sys::{Source, Sys};
@@ -9,8 +10,17 @@ use std::os::fd::AsFd;
 
 pub const DEVPTS_OPTIONS: &str = "newinstance,ptmxmode=0666,mode=0620,gid=5";
 
+/// The device of `/dev/pts` in the current namespace (`None` when there is
+/// none): equal to the host's, it is the host's instance.
+pub fn device<S: Sys>(sys: &S) -> Option<u64> {
+    let root = sys.root().ok()?;
+    let pts = sys.open_in_root(root.as_fd(), "dev/pts", OFlag::O_PATH | OFlag::O_DIRECTORY).ok()?;
+    sys.fstat(pts.as_fd()).ok().map(|st| st.dev)
+}
+
 /// Mounts the new instance on `/dev/pts` and binds its `ptmx` over
-/// `/dev/ptmx`. Runs in the command's own mount namespace.
+/// `/dev/ptmx`. Runs in the snap's namespace as it is built (or in a
+/// command's own, for a namespace preserved without one).
 pub fn setup<S: Sys>(sys: &S) -> Result<()> {
     let root = sys.root()?;
     // Both must exist before anything is mounted over them.

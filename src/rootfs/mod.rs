@@ -1,5 +1,5 @@
 //! The snap's root filesystem: planned in [`plan`], carried out in
-//! [`apply`], with the per-snap `/tmp` ([`tmp`]), the per-command devpts
+//! [`apply`], with the per-snap `/tmp` ([`tmp`]), the snap's own devpts
 //! ([`devpts`]) and the home directories outside `/home` ([`homedirs`]).
 
 pub mod apply;
@@ -276,5 +276,6 @@ pub fn build<S: Sys>(sys: &S, instance: &str, base: &Base, launcher_dir: &str, h
         }
         return Err(e);
     }
-    tmp::setup(sys, instance).context(|| "set up the private /tmp")
+    tmp::setup(sys, instance).context(|| "set up the private /tmp")?;
+    devpts::setup(sys)
 }

@@ -78,6 +78,11 @@ pub struct FakeSys {
     /// Every `open_in_root` lookup (kept apart from the calls: a lookup is
     /// not an effect).
     pub lookups: RefCell<Vec<String>>,
+    /// The `st_dev` of `/dev/pts` once a mount namespace was joined
+    /// (`setns`): a namespace with a devpts instance of its own. `None`:
+    /// the same as before, the host's instance.
+    pub joined_pts_dev: Cell<Option<u64>>,
+    joined: Cell<bool>,
     linux: super::linux::LinuxSys,
 }
 
@@ -229,6 +234,11 @@ impl Sys for FakeSys {
             let under = |p: &str| p == "/" || path == p || path.starts_with(&format!("{p}/"));
             if let Some(p) = self.fs_types.borrow().keys().filter(|p| under(p)).max_by_key(|p| p.len()) {
                 st.dev = 0x1000 + p.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)) & 0xffff);
+            }
+        }
+        if self.joined.get() && self.fd_path(fd) == "/dev/pts" {
+            if let Some(dev) = self.joined_pts_dev.get() {
+                st.dev = dev;
             }
         }
         // Only the stand-in regular file itself (a symlink put there later is not a device).
@@ -448,6 +458,7 @@ impl Sys for FakeSys {
     }
     fn setns_mount(&self, _ns: BorrowedFd<'_>) -> Result<()> {
         self.walked.forget();
+        self.joined.set(true);
         self.rec("setns(CLONE_NEWNS)".into())
     }
     fn mount_ns_id(&self, _fd: BorrowedFd<'_>) -> Result<Option<u64>> {

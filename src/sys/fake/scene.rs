@@ -37,6 +37,8 @@ impl FakeSys {
             initial_caps: CapState { effective: !0 >> 23, permitted: !0 >> 23, inheritable: 0 },
             fs_types: RefCell::new(std::collections::HashMap::new()),
             device_nodes: RefCell::new(std::collections::HashMap::new()),
+            joined_pts_dev: Cell::new(None),
+            joined: Cell::new(false),
             read_only: RefCell::new(Vec::new()),
             tmpfs_mounts: RefCell::new(Vec::new()),
             bpf: RefCell::new(FakeBpf::default()),
