@@ -22,7 +22,16 @@ fn main() {
         .unwrap_or_default();
     let full = if commit.is_empty() { version } else { format!("{version}+git.{commit}") };
     println!("cargo:rustc-env=CONFINE_VERSION={full}");
-    if std::path::Path::new(".git/HEAD").exists() {
+    // A commit moves the branch HEAD names, not HEAD itself: both are
+    // watched (and the packed refs, where the branch may live instead).
+    if let Ok(head) = std::fs::read_to_string(".git/HEAD") {
         println!("cargo:rerun-if-changed=.git/HEAD");
+        if let Some(branch) = head.trim().strip_prefix("ref: ") {
+            for file in [format!(".git/{branch}"), ".git/packed-refs".to_string()] {
+                if std::path::Path::new(&file).exists() {
+                    println!("cargo:rerun-if-changed={file}");
+                }
+            }
+        }
     }
 }
