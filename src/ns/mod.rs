@@ -330,9 +330,9 @@ fn build<S: Sys>(
 /// for a devpts of its own when the preserved namespace it joined shows
 /// the host's (`own_devpts`: one preserved before the launcher mounted a
 /// devpts instance in the snap's namespace). Otherwise the command stays in
-/// the snap's namespace, as under snap-confine: a copy of every mount of
-/// it (made here, and torn down when the command ends) is what the
-/// namespace would cost.
+/// the snap's namespace, as root's commands do under snap-confine 2.57.6: a
+/// copy of every mount of it (made here, and torn down when the command
+/// ends) is what a namespace of its own would cost.
 fn enter_command_ns<S: Sys>(sys: &S, proc: &Proc, inv: &Invocation, setup: &Setup<'_>, own_devpts: bool, debug: &Debug) -> Result<()> {
     let user = update_ns::user_call(sys, setup.calls, debug)?;
     if user.is_none() && !own_devpts {
