@@ -288,9 +288,11 @@ fn a_copy_or_hard_link_of_the_launcher_is_refused() {
 fn the_privileged_launcher_cannot_be_inspected_or_traced() {
     // With no policy and a 3 s wait, the launcher sits privileged in its
     // wait loop: the caller must not be able to read its memory or
-    // environment, nor attach to it.
+    // environment, nor attach to it. The shell waits until the launcher
+    // runs (its real uid becomes root), not for a fixed time.
     let r = Scene::new().env("SNAP_CONFINE_MAX_PROFILE_WAIT", "3").run(
-        "$L --classic snap.demo.app /bin/true & pid=$!; sleep 1; \
+        "$L --classic snap.demo.app /bin/true & pid=$!; \
+         for i in $(seq 200); do grep -q '^Uid:\t0\t' /proc/$pid/status && break; sleep 0.01; done; \
          grep -E '^(Uid|CapEff)' /proc/$pid/status; \
          cat /proc/$pid/environ >/dev/null 2>&1 && echo environ=readable || echo environ=denied; \
          cat /proc/$pid/mem >/dev/null 2>&1 && echo mem=readable || echo mem=denied; \

@@ -19,6 +19,12 @@ fn scene() -> Scene {
         .policy("snap.other.app", "unrestricted.src")
 }
 
+/// A shell function that waits until the command started last in the
+/// background (`$!`) has printed its line and become `sleep 600`, not for
+/// a fixed time: a busy machine may take longer.
+const RUNNING: &str = "running() { for i in $(seq 1000); do \
+     [ \"$(tr '\\0' ' ' </proc/$!/cmdline 2>/dev/null)\" = 'sleep 600 ' ] && return; sleep 0.01; done; echo 'not running' >&2; }; ";
+
 /// Runs `$L` for another instance: `SNAP_INSTANCE_NAME` is set per call.
 const OTHER: &str = "SNAP_INSTANCE_NAME=other";
 
@@ -121,24 +127,24 @@ fn later_commands_join_the_preserved_namespace() {
 
 #[test]
 fn a_refreshed_base_is_noticed_unless_the_snap_is_running() {
-    let r = scene().base("core", 2).run_by_root().run(
-        "export SNAP_INSTANCE_NAME=demo; ln -sfn 1 /snap/core/current; \
+    let r = scene().base("core", 2).run_by_root().run(&format!(
+        "{RUNNING}export SNAP_INSTANCE_NAME=demo; ln -sfn 1 /snap/core/current; \
          $L snap.demo.tool /bin/cat /usr/share/confine/base-marker; \
          ln -sfn 2 /snap/core/current; \
-         $L snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker; sleep 3' & sleep 1; \
+         $L snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker; exec sleep 600' & running; \
          ln -sfn 3 /snap/core/current 2>/dev/null; ln -sfn 2 /snap/core/current; \
-         $L snap.demo.tool /bin/cat /usr/share/confine/base-marker; wait",
-    );
+         $L snap.demo.tool /bin/cat /usr/share/confine/base-marker; kill $!; wait"
+    ));
     r.ok();
     // 1: built from revision 1. 2: revision 2 is current and nothing of the
     // snap runs: rebuilt. 3: the namespace is fresh (revision 2): joined.
     assert_eq!(r.stdout, "core/1\ncore/2\ncore/2\n", "{r:#?}");
-    let r = scene().base("core", 2).run_by_root().run(
-        "export SNAP_INSTANCE_NAME=demo; ln -sfn 1 /snap/core/current; \
-         $L snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker; exec sleep 3' & sleep 1; \
+    let r = scene().base("core", 2).run_by_root().run(&format!(
+        "{RUNNING}export SNAP_INSTANCE_NAME=demo; ln -sfn 1 /snap/core/current; \
+         $L snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker; exec sleep 600' & running; \
          ln -sfn 2 /snap/core/current; \
-         $L snap.demo.tool /bin/cat /usr/share/confine/base-marker; wait",
-    );
+         $L snap.demo.tool /bin/cat /usr/share/confine/base-marker; kill $!; wait"
+    ));
     r.ok();
     // The stale namespace is still in use by the sleeping command: joined.
     assert_eq!(r.stdout, "core/1\ncore/1\n", "{r:#?}");
@@ -146,11 +152,11 @@ fn a_refreshed_base_is_noticed_unless_the_snap_is_running() {
 
 #[test]
 fn a_changed_base_name_always_discards_the_namespace() {
-    let r = scene().base("core18", 7).run_by_root().run(
-        "export SNAP_INSTANCE_NAME=demo; \
-         $L snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker; exec sleep 2' & sleep 1; \
-         $L --base core18 snap.demo.tool /bin/cat /usr/share/confine/base-marker; cat /run/snapd/ns/snap.demo.info; wait",
-    );
+    let r = scene().base("core18", 7).run_by_root().run(&format!(
+        "{RUNNING}export SNAP_INSTANCE_NAME=demo; \
+         $L snap.demo.tool /bin/sh -c 'cat /usr/share/confine/base-marker; exec sleep 600' & running; \
+         $L --base core18 snap.demo.tool /bin/cat /usr/share/confine/base-marker; cat /run/snapd/ns/snap.demo.info; kill $!; wait"
+    ));
     r.ok();
     assert_eq!(r.stdout, "core/1\ncore18/7\nbase-snap-name=core18\n", "{r:#?}");
 }
