@@ -68,14 +68,28 @@ systemctl start snap.hello.daemon.service
 expect_line "the daemon starts again" "$(systemctl is-active snap.hello.daemon.service)" "active"
 
 # Refresh: a second install is a new revision; the old one stays readable.
+# The daemon is started again once the new revision is linked and the
+# refresh no longer holds apps back (a daemon started during a refresh runs
+# the previous revision): a drop-in records the hint systemd starts it under.
 echo kept >/var/snap/hello/x1/kept
+install -d /etc/systemd/system/snap.hello.daemon.service.d
+printf '[Service]\nExecStartPre=/bin/sh -c "cat /var/lib/snapd/inhibit/hello.lock >/var/tmp/hint-at-start; echo . >>/var/tmp/hint-at-start"\n' \
+	>/etc/systemd/system/snap.hello.daemon.service.d/hint.conf
+systemctl daemon-reload
 out=$(confine install "$examples/hello.snap" 2>&1)
 expect_line "a second install refreshes" "$out" "hello refreshed from revision x1 to x2"
 expect_line "SNAP_DATA is carried over" "$(cat /var/snap/hello/x2/kept 2>&1)" "kept"
 expect_line "the old revision stays readable" "$(head -1 /snap/hello/x1/meta/snap.yaml 2>&1)" "name: hello"
 expect_line "the app runs the new revision" "$(cd /tmp && nobody hello 2>&1 | grep '^HOME')" "HOME           : /home/nobody/snap/hello/x2"
-sleep 2
-pid=$(systemctl show -p MainPID --value snap.hello.daemon.service)
+expect_line "the daemon is started once the refresh holds nothing back" "$(cat /var/tmp/hint-at-start 2>&1)" "."
+rm -r /etc/systemd/system/snap.hello.daemon.service.d /var/tmp/hint-at-start
+systemctl daemon-reload
+# Its main process becomes the daemon (snap-run, the launcher, snap-exec).
+for i in $(seq 60); do
+	pid=$(systemctl show -p MainPID --value snap.hello.daemon.service)
+	grep -qz '^SNAP_REVISION=' /proc/$pid/environ 2>/dev/null && break
+	sleep 0.5
+done
 expect_text "the daemon runs the new revision" "$(tr '\0' '\n' </proc/$pid/environ 2>&1)" "SNAP_REVISION=x2"
 
 # Landlock on top of AppArmor, when asked for: listing / is allowed by the

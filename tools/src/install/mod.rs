@@ -362,6 +362,13 @@ impl Admin {
             write_file(&paths.systemd_units_dir().join(&name), &unit, 0o644, log)?;
             names.push(name);
         }
+        // The new revision is linked: apps may run again, and see it. Its
+        // daemons start only now (as snapd starts them after link-snap), or
+        // `snap-run` would see the refresh under way and run the previous
+        // revision for good.
+        if previous.is_some() {
+            inhibit::clear(paths.root(), &instance).map_err(err)?;
+        }
         let started = systemd && !names.is_empty();
         if started {
             systemd::systemctl(&["daemon-reload"]).map_err(err)?;
